@@ -1,0 +1,84 @@
+"""Tables of local people and of the handle namespace they share with organisations."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from hub.extensions import db
+from hub.models_base import UTCDateTime, utcnow
+
+ROLES = ("user", "moderator", "admin")
+STATUSES = ("pending", "active", "suspended", "deleted")
+
+
+class Handle(db.Model):
+    """One row per handle in use, accounts and organisations alike (WebFinger's namespace)."""
+
+    __tablename__ = "handle"
+
+    #: The canonical form: NFKC, case-folded. Unique across every kind.
+    key: Mapped[str] = mapped_column(String(30), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(12))  # "account" or "organisation"
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Account(db.Model):
+    __tablename__ = "account"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: The handle as the person typed it; ``handle_key`` is its canonical, unique form.
+    handle: Mapped[str] = mapped_column(String(30))
+    handle_key: Mapped[str] = mapped_column(ForeignKey("handle.key"), unique=True)
+    email: Mapped[str | None] = mapped_column(String(254), unique=True)
+    email_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: A new address waiting for confirmation; ``email`` stays in use until then.
+    pending_email: Mapped[str | None] = mapped_column(String(254))
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    #: Changes whenever the password or e-mail changes: one-shot links and sessions die with it.
+    security_stamp: Mapped[str] = mapped_column(String(32))
+    display_name: Mapped[str] = mapped_column(String(100), default="")
+    bio_source: Mapped[str] = mapped_column(Text, default="")
+    bio_html: Mapped[str] = mapped_column(Text, default="")
+    avatar_path: Mapped[str | None] = mapped_column(String(120))
+    locale: Mapped[str | None] = mapped_column(String(5))
+    role: Mapped[str] = mapped_column(String(12), default="user")
+    status: Mapped[str] = mapped_column(String(12), default="pending", index=True)
+    #: What the person wrote when registration requires the admin's approval.
+    approval_motivation: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    # Flask-Login protocol, kept explicit rather than inherited.
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == "active"
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.security_stamp}"
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin" and self.status == "active"
+
+    @property
+    def is_moderator(self) -> bool:
+        return self.role in {"admin", "moderator"} and self.status == "active"
+
+    @property
+    def name(self) -> str:
+        return self.display_name or self.handle
+
+    def __repr__(self) -> str:
+        return f"<Account @{self.handle}>"

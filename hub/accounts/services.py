@@ -1,0 +1,369 @@
+"""Use cases that change accounts. They add and flush; the caller commits once."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from flask import current_app, url_for
+from flask_babel import gettext as _
+from sqlalchemy import delete, select
+
+from hub.accounts.handles import canonical_handle, handle_problem
+from hub.accounts.models import Account, Handle
+from hub.accounts.passwords import (
+    MAX_LENGTH,
+    MIN_LENGTH,
+    hash_password,
+    needs_rehash,
+    verify_password,
+)
+from hub.accounts.queries import find_account_by_email, find_account_by_login, list_admins
+from hub.errors import Conflict, PermissionDenied, ValidationFailed
+from hub.extensions import db
+from hub.images import remove_image, store_image
+from hub.mail.services import queue_email
+from hub.models_base import utcnow
+from hub.sanitize import render_markdown
+from hub.tokens import TokenInvalid, make_token, read_token
+
+
+def handle_message(problem: str) -> str:
+    return {
+        "too_short": _("A handle needs at least 2 characters."),
+        "too_long": _("A handle has at most 30 characters."),
+        "alphabet": _("Use only letters a–z, digits and _ (no accents, spaces or symbols)."),
+        "underscores": _("A handle cannot start or end with _ nor contain __."),
+        "reserved": _("This handle is reserved."),
+        "taken": _("This handle is already taken."),
+    }[problem]
+
+
+def claim_handle(raw: str, kind: str) -> tuple[str, str]:
+    """Reserve a handle in the shared namespace; returns (as typed, canonical key)."""
+    problem = handle_problem(raw)
+    if problem:
+        raise ValidationFailed(handle_message(problem), field="handle")
+    key = canonical_handle(raw)
+    if db.session.get(Handle, key) is not None:
+        raise ValidationFailed(handle_message("taken"), field="handle")
+    db.session.add(Handle(key=key, kind=kind))
+    db.session.flush()  # before the account or organisation row that points to it
+    return raw.strip().lstrip("@"), key
+
+
+def check_password_strength(password: str, *, handle: str = "", email: str = "") -> None:
+    if len(password) < MIN_LENGTH:
+        raise ValidationFailed(_("Use at least %(n)d characters.", n=MIN_LENGTH),
+                               field="password")
+    if len(password) > MAX_LENGTH:
+        raise ValidationFailed(_("Use at most %(n)d characters.", n=MAX_LENGTH), field="password")
+    lowered = password.lower()
+    if (handle and canonical_handle(handle) in lowered) or (
+            email and email.split("@")[0].lower() in lowered and len(email.split("@")[0]) > 3):
+        raise ValidationFailed(_("The password must not contain your handle or e-mail."),
+                               field="password")
+
+
+def _ensure_email_free(email: str, current: Account | None = None) -> str:
+    email = email.strip()
+    other = find_account_by_email(email)
+    if other is not None and other is not current:
+        raise ValidationFailed(_("An account already uses this e-mail address."), field="email")
+    return email
+
+
+def _new_stamp() -> str:
+    return secrets.token_hex(16)
+
+
+def _locale_of(account: Account) -> str:
+    from hub.admin.queries import instance_settings
+
+    return account.locale or instance_settings().default_locale
+
+
+def _external(endpoint: str, **values: Any) -> str:
+    path = url_for(endpoint, **values)
+    return current_app.config["HUB_BASE_URL"] + path
+
+
+@dataclass(frozen=True)
+class Registration:
+    handle: str
+    email: str
+    password: str
+    locale: str
+    motivation: str = ""
+    invitation_token: str = ""
+
+
+def register(draft: Registration) -> Account:
+    """Create an account according to the registration mode; e-mails go after commit."""
+    from hub.admin.queries import instance_settings
+    from hub.orgs.services import invitation_for_signup
+
+    mode = instance_settings().registration_mode
+    invitation = None
+    if draft.invitation_token:
+        invitation = invitation_for_signup(draft.invitation_token)
+    if mode == "closed" and invitation is None:
+        raise PermissionDenied(_("Registrations are closed on this instance."))
+    if mode == "invitation" and invitation is None:
+        raise PermissionDenied(_("Registrations on this instance need an invitation."))
+    if mode == "approval" and invitation is None and not draft.motivation.strip():
+        raise ValidationFailed(_("Tell the administrators why you want to join."),
+                               field="motivation")
+    email = _ensure_email_free(draft.email)
+    check_password_strength(draft.password, handle=draft.handle, email=email)
+    handle, key = claim_handle(draft.handle, "account")
+    needs_approval = mode == "approval" and invitation is None
+    account = Account(
+        handle=handle, handle_key=key, email=email, password_hash=hash_password(draft.password),
+        security_stamp=_new_stamp(), locale=draft.locale, role="user",
+        status="pending" if needs_approval else "active",
+        approval_motivation=draft.motivation.strip()[:2000] if needs_approval else "",
+    )
+    db.session.add(account)
+    db.session.flush()
+    if invitation is not None and invitation.email and \
+            invitation.email.lower() == email.lower():
+        # The invitation link came to this address: it is confirmed already.
+        account.email_confirmed_at = utcnow()
+    else:
+        send_confirmation(account)
+    if invitation is not None:
+        invitation.account_id = account.id
+    if needs_approval:
+        for admin in list_admins():
+            if admin.email:
+                queue_email(admin.email, "approval_requested", _locale_of(admin),
+                            account=account, url=_external("admin.accounts", status="pending"))
+    return account
+
+
+def send_confirmation(account: Account) -> None:
+    address = account.pending_email or account.email
+    assert address is not None
+    token = make_token("confirm", {"id": account.id, "email": address})
+    queue_email(address, "confirm_email", _locale_of(account), account=account,
+                url=_external("accounts.confirm_email", token=token))
+
+
+def confirm_email(token: str) -> Account:
+    try:
+        data = read_token("confirm", token)
+    except TokenInvalid as exc:
+        raise ValidationFailed(_("This confirmation link has expired.") if exc.reason ==
+                               "expired" else _("This confirmation link is not valid.")) from None
+    account = db.session.get(Account, data.get("id"))
+    if account is None or account.status == "deleted":
+        raise ValidationFailed(_("This confirmation link is not valid."))
+    address = data.get("email")
+    if account.pending_email and address == account.pending_email:
+        _ensure_email_free(address, account)
+        account.email = address
+        account.pending_email = None
+        account.security_stamp = _new_stamp()
+    elif address != account.email:
+        raise ValidationFailed(_("This confirmation link is not valid."))
+    account.email_confirmed_at = utcnow()
+    return account
+
+
+class LoginRefused(ValidationFailed):
+    def __init__(self, message: str, reason: str, account: Account | None = None) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.account = account
+
+
+def authenticate(identifier: str, password: str) -> Account:
+    """The account these credentials open, or LoginRefused saying why (never which part)."""
+    account = find_account_by_login(identifier)
+    if account is None or account.status == "deleted" or \
+            not verify_password(account.password_hash if account else None, password):
+        raise LoginRefused(_("Wrong handle, e-mail or password."), "credentials")
+    if account.status == "suspended":
+        raise LoginRefused(_("This account is suspended."), "suspended", account)
+    if account.status == "pending":
+        raise LoginRefused(_("Your registration is waiting for an administrator's approval."),
+                           "pending", account)
+    if account.email_confirmed_at is None:
+        raise LoginRefused(_("Please confirm your e-mail address first: we sent you a link."),
+                           "unconfirmed", account)
+    if needs_rehash(account.password_hash or ""):
+        account.password_hash = hash_password(password)
+    account.last_login_at = utcnow()
+    return account
+
+
+def request_password_reset(email: str) -> None:
+    """Mail a reset link if the address is known; say nothing either way."""
+    account = find_account_by_email(email.strip())
+    if account is None or account.status in {"deleted", "suspended"}:
+        return
+    token = make_token("reset", {"id": account.id, "stamp": account.security_stamp})
+    queue_email(account.email or "", "password_reset", _locale_of(account), account=account,
+                url=_external("accounts.reset_password", token=token))
+
+
+def _account_for_reset(token: str) -> Account:
+    try:
+        data = read_token("reset", token)
+    except TokenInvalid as exc:
+        raise ValidationFailed(_("This reset link has expired.") if exc.reason == "expired"
+                               else _("This reset link is not valid.")) from None
+    account = db.session.get(Account, data.get("id"))
+    if account is None or account.security_stamp != data.get("stamp") or \
+            account.status in {"deleted", "suspended"}:
+        raise ValidationFailed(_("This reset link has already been used or is not valid."))
+    return account
+
+
+def check_reset_token(token: str) -> Account:
+    return _account_for_reset(token)
+
+
+def reset_password(token: str, password: str) -> Account:
+    account = _account_for_reset(token)
+    check_password_strength(password, handle=account.handle, email=account.email or "")
+    account.password_hash = hash_password(password)
+    account.security_stamp = _new_stamp()
+    # Following the link proves the address works.
+    account.email_confirmed_at = account.email_confirmed_at or utcnow()
+    return account
+
+
+def change_password(account: Account, current: str, new: str) -> None:
+    if not verify_password(account.password_hash, current):
+        raise ValidationFailed(_("The current password is wrong."), field="current_password")
+    check_password_strength(new, handle=account.handle, email=account.email or "")
+    account.password_hash = hash_password(new)
+    account.security_stamp = _new_stamp()
+
+
+def change_email(account: Account, password: str, new_email: str) -> None:
+    """The new address is used once confirmed; the old one is told of the change."""
+    if not verify_password(account.password_hash, password):
+        raise ValidationFailed(_("The current password is wrong."), field="current_password")
+    new_email = _ensure_email_free(new_email, account)
+    if account.email and new_email.lower() == account.email.lower():
+        raise ValidationFailed(_("This is already your address."), field="email")
+    account.pending_email = new_email
+    send_confirmation(account)
+    if account.email:
+        queue_email(account.email, "email_change_notice", _locale_of(account), account=account,
+                    new_email=new_email)
+
+
+@dataclass(frozen=True)
+class ProfileChange:
+    display_name: str
+    bio: str
+    locale: str | None
+
+
+def update_profile(account: Account, change: ProfileChange, avatar: IO[bytes] | None = None,
+                   remove_avatar: bool = False) -> None:
+    account.display_name = change.display_name.strip()[:100]
+    account.bio_source = change.bio[:5000]
+    account.bio_html = render_markdown(account.bio_source)
+    account.locale = change.locale or None
+    media = Path(current_app.config["HUB_MEDIA_PATH"])
+    if avatar is not None:
+        new_path = store_image(avatar, "avatar", media)
+        remove_image(account.avatar_path, media)
+        account.avatar_path = new_path
+    elif remove_avatar:
+        remove_image(account.avatar_path, media)
+        account.avatar_path = None
+
+
+def delete_account(account: Account, password: str, keep_content: bool) -> None:
+    """Anonymise the account; the handle stays reserved so nobody can impersonate it.
+
+    With ``keep_content`` what the person published stays, shown as from a deleted account;
+    otherwise it is removed with them. Sole owners must hand over their organisations first.
+    """
+    from hub.orgs.models import Membership
+    from hub.orgs.services import sole_owned_organisations
+
+    if not verify_password(account.password_hash, password):
+        raise ValidationFailed(_("The current password is wrong."), field="current_password")
+    orgs = sole_owned_organisations(account)
+    if orgs:
+        names = ", ".join(org.name for org in orgs)
+        raise Conflict(_("You are the only owner of %(names)s: transfer ownership first.",
+                         names=names))
+    media = Path(current_app.config["HUB_MEDIA_PATH"])
+    remove_image(account.avatar_path, media)
+    db.session.execute(delete(Membership).where(Membership.account_id == account.id))
+    from hub.orgs.models import Invitation
+
+    db.session.execute(delete(Invitation).where(Invitation.account_id == account.id,
+                                                Invitation.status == "pending"))
+    if not keep_content:
+        delete_published_content(account)
+    account.status = "deleted"
+    account.deleted_at = utcnow()
+    account.email = None
+    account.pending_email = None
+    account.password_hash = None
+    account.display_name = ""
+    account.bio_source = account.bio_html = ""
+    account.avatar_path = None
+    account.approval_motivation = ""
+    account.security_stamp = _new_stamp()
+
+
+def delete_published_content(account: Account) -> None:
+    """Remove what the account authored. Content types register here as they arrive."""
+    from hub.orgs.models import Organisation
+
+    # Organisations it founded stay (others own them now); only the link to it goes.
+    for org in db.session.scalars(select(Organisation).where(
+            Organisation.created_by_id == account.id)):
+        org.created_by_id = None
+
+
+def export_data(account: Account) -> dict[str, Any]:
+    """Everything the hub holds about the person, as one JSON-ready document."""
+    from hub.orgs.models import Invitation, Membership
+
+    memberships = db.session.scalars(select(Membership).where(
+        Membership.account_id == account.id)).all()
+    invitations = db.session.scalars(select(Invitation).where(
+        Invitation.account_id == account.id)).all()
+    return {
+        "format": "maillage-account-export",
+        "version": 1,
+        "exported_at": utcnow().isoformat(),
+        "account": {
+            "handle": account.handle,
+            "email": account.email,
+            "email_confirmed_at": _iso(account.email_confirmed_at),
+            "display_name": account.display_name,
+            "bio": account.bio_source,
+            "locale": account.locale,
+            "role": account.role,
+            "status": account.status,
+            "created_at": _iso(account.created_at),
+            "last_login_at": _iso(account.last_login_at),
+            "avatar": account.avatar_path and _external("main.media", name=account.avatar_path),
+        },
+        "memberships": [
+            {"organisation": m.org.handle, "name": m.org.name, "role": m.role,
+             "since": _iso(m.created_at)} for m in memberships
+        ],
+        "invitations": [
+            {"organisation": i.org.handle if i.org else None, "role": i.role,
+             "status": i.status, "created_at": _iso(i.created_at)} for i in invitations
+        ],
+    }
+
+
+def _iso(value) -> str | None:
+    return value.isoformat() if value else None

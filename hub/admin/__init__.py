@@ -1,0 +1,1 @@
+"""Instance administration: settings, the account list, and the record of admin actions."""

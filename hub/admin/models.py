@@ -1,0 +1,47 @@
+"""Run-time instance settings and the audit record of administrative actions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from hub.accounts.models import Account
+from hub.extensions import db
+from hub.models_base import UTCDateTime, utcnow
+
+REGISTRATION_MODES = ("open", "approval", "invitation", "closed")
+
+
+class InstanceSettings(db.Model):
+    """A single row (id 1): what admins change at run time."""
+
+    __tablename__ = "instance_settings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), default="Maillage")
+    description: Mapped[str] = mapped_column(Text, default="")
+    contact_email: Mapped[str] = mapped_column(String(254), default="")
+    default_locale: Mapped[str] = mapped_column(String(5), default="fr")
+    registration_mode: Mapped[str] = mapped_column(String(12), default="open")
+    #: Who may found an organisation: "anyone" active, or "admins" only.
+    org_creation: Mapped[str] = mapped_column(String(10), default="anyone")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class AdminAction(db.Model):
+    """Who did what to whom, when. The moderation audit log builds on these rows."""
+
+    __tablename__ = "admin_action"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("account.id", ondelete="SET NULL"))
+    action: Mapped[str] = mapped_column(String(40), index=True)
+    target_type: Mapped[str] = mapped_column(String(20), default="")
+    target_id: Mapped[int | None] = mapped_column()
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+    actor: Mapped[Account | None] = relationship()

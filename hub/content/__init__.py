@@ -1,0 +1,1 @@
+"""Content shared across the hub; for now the themes (tags) organisations are filed under."""

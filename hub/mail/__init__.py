@@ -1,0 +1,1 @@
+"""Outgoing e-mail: a row per message, sent by a job, retried until delivered."""
