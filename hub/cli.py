@@ -140,8 +140,8 @@ def cmd_run(app, args) -> int:
 
 
 def cmd_web(app, args) -> int:
-    _upgrade(app) if args.demo else None
-    if args.demo:
+    if args.demo:  # a scaled deployment runs `maillage init` once instead
+        _upgrade(app)
         _maybe_demo(app)
     thread = _serve(app, args)
     try:
