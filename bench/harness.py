@@ -16,6 +16,11 @@ Load comes from ``wrk`` when it is installed, else from several Python
 processes holding keep-alive ``http.client`` connections. Either way the load
 generator runs in other processes than the server, as BENCH.md asks.
 
+Environment knobs: ``BENCH_CLIENT=python`` forces the Python client even where wrk
+exists; ``BENCH_PG_URL`` and ``BENCH_REDIS_URL`` point mode B elsewhere;
+``BENCH_GUNICORN_ARGS`` adds gunicorn options (e.g. ``-k gthread --threads 4``,
+whose keep-alive the default sync workers lack) to compare server settings.
+
 Every process started here is started in its own session and stopped by its
 process-group id, never by name.
 """
@@ -31,6 +36,7 @@ import os
 import platform
 import re
 import secrets
+import shlex
 import shutil
 import signal
 import statistics
@@ -295,7 +301,8 @@ class Deployment:
             self.spawn("web", maillage_cmd("web"))
         else:
             bind = f"127.0.0.1:{self.port}"
-            self.spawn("web", gunicorn_cmd("-w", "2", "-b", bind, "hub.wsgi:app"))
+            extra = shlex.split(os.environ.get("BENCH_GUNICORN_ARGS", ""))
+            self.spawn("web", gunicorn_cmd("-w", "2", "-b", bind, *extra, "hub.wsgi:app"))
         count = (1 if self.mode == "A" else 2) if workers is None else workers
         for i in range(count):
             self.spawn(f"worker{i}", maillage_cmd("worker"))
@@ -453,7 +460,9 @@ def _python_load(port: int, path: str, cfg: RunConfig) -> Sample:
     latencies = sorted(x for r in results for x in r[2])
 
     def pct(q: float) -> float | None:
-        return latencies[min(len(latencies) - 1, int(q * len(latencies)))] if latencies else None
+        if not latencies:
+            return None
+        return round(latencies[min(len(latencies) - 1, int(q * len(latencies)))], 3)
 
     return Sample(
         rps=ok / cfg.duration,

@@ -41,6 +41,8 @@ SETTINGS: tuple[Setting, ...] = (
             "kept in `instance/secret_key`. A placeholder is refused in production."),
     Setting("HUB_HOST", "127.0.0.1", str, "Address `maillage run`/`web` listens on."),
     Setting("HUB_PORT", 5000, int, "Port `maillage run`/`web` listens on."),
+    Setting("HUB_PROXY_COUNT", 0, int, "Reverse proxies in front of the app whose "
+            "X-Forwarded-For/-Proto/-Host headers are trusted (0: none)."),
     Setting("HUB_WEB_THREADS", 8, int, "Threads of the embedded web server (waitress)."),
     Setting("HUB_WORKER_THREADS", 2, int, "Threads of the job worker."),
     Setting("HUB_QUEUE_NAME", "maillage", str, "Name of the Huey queue; web and worker "

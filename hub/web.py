@@ -26,6 +26,12 @@ CSP = (
 def configure(app: Flask) -> None:
     logging.basicConfig(level=app.config["HUB_LOG_LEVEL"],
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    proxies = app.config["HUB_PROXY_COUNT"]
+    if proxies:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies,  # type: ignore
+                                x_host=proxies)
     _bind_extensions(app)
     _register_jobs(app)
     _register_blueprints(app)
