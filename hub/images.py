@@ -26,26 +26,40 @@ def store_image(stream: IO[bytes], kind: str, media_root: Path) -> str:
     """Validate and store an image; returns its path relative to the media folder."""
     Image.MAX_IMAGE_PIXELS = MAX_PIXELS
     try:
-        with Image.open(stream) as probe:
-            fmt = probe.format
-            probe.verify()
-        stream.seek(0)
-        with Image.open(stream) as img:
-            if fmt not in ALLOWED_FORMATS:
-                raise ValidationFailed(_not_an_image(), field=kind)
-            img = ImageOps.exif_transpose(img)
-            img = img.convert("RGBA" if img.mode in {"RGBA", "LA", "P"} else "RGB")
-            width, height = SIZES[kind]
-            if kind == "banner":
-                img = ImageOps.fit(img, (width, height))
-            else:
-                img.thumbnail((width, height))
-            folder = media_root / kind
-            folder.mkdir(parents=True, exist_ok=True)
-            name = f"{secrets.token_urlsafe(16)}.webp"
-            img.save(folder / name, "WEBP", quality=85)
-    except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError):
+        return _store(stream, kind, media_root)
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError,
+            Image.DecompressionBombError, Image.DecompressionBombWarning):
+        # (The warning is an exception only where warnings are errors, as in the tests.)
         raise ValidationFailed(_not_an_image(), field=kind) from None
+
+
+def _store(stream: IO[bytes], kind: str, media_root: Path) -> str:
+    with Image.open(stream) as probe:
+        fmt = probe.format
+        # Between MAX_PIXELS and twice that, Pillow only warns and would decode the whole
+        # image anyway: refuse it here, from the header, before anything is decoded.
+        if probe.width * probe.height > MAX_PIXELS:
+            raise Image.DecompressionBombError(f"{probe.width}x{probe.height}")
+        probe.verify()
+    if fmt not in ALLOWED_FORMATS:
+        raise ValidationFailed(_not_an_image(), field=kind)
+    stream.seek(0)
+    with Image.open(stream) as img:
+        img = ImageOps.exif_transpose(img)
+        img = img.convert("RGBA" if img.mode in {"RGBA", "LA", "P"} else "RGB")
+        width, height = SIZES[kind]
+        if kind == "banner":
+            img = ImageOps.fit(img, (width, height))
+        else:
+            img.thumbnail((width, height))
+        folder = media_root / kind
+        folder.mkdir(parents=True, exist_ok=True)
+        name = f"{secrets.token_urlsafe(16)}.webp"
+        try:
+            img.save(folder / name, "WEBP", quality=85)
+        except BaseException:
+            (folder / name).unlink(missing_ok=True)  # no half-written file left behind
+            raise
     return f"{kind}/{name}"
 
 

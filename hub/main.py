@@ -73,8 +73,10 @@ def set_locale():
     if locale not in LOCALES:
         abort(400)
     session["locale"] = locale
+    from hub.accounts.views import is_local_path
+
     target = request.form.get("next", "")
-    if not target.startswith("/") or target.startswith("//"):
+    if not is_local_path(target):  # "/<TAB>/evil.example" became "//evil.example"
         target = url_for("main.home")
     return redirect(target)
 

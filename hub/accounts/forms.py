@@ -5,10 +5,20 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    PasswordField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Email, Length, Optional
 
-LOCALE_CHOICES = [("fr", "Français"), ("en", "English")]
+# SelectChoice, not tuples: WTForms 3.3 deprecates tuple choices (a warning, which the
+# test suite turns into an error: every page with one of these forms answered 500).
+LOCALE_CHOICES = [SelectChoice("fr", "Français"), SelectChoice("en", "English")]
 
 
 class RegisterForm(FlaskForm):
@@ -40,7 +50,7 @@ class ProfileForm(FlaskForm):
     display_name = StringField(_l("Display name"), validators=[Optional(), Length(max=100)])
     bio = TextAreaField(_l("About you (Markdown)"), validators=[Optional(), Length(max=5000)])
     locale = SelectField(_l("Preferred language"),
-                         choices=[("", _l("As my browser says"))] + LOCALE_CHOICES)
+                         choices=[SelectChoice("", _l("As my browser says")), *LOCALE_CHOICES])
     avatar = FileField(_l("Avatar (PNG, JPEG, GIF or WebP)"))
     remove_avatar = BooleanField(_l("Remove the current avatar"))
 
@@ -58,8 +68,8 @@ class ChangeEmailForm(FlaskForm):
 class DeleteAccountForm(FlaskForm):
     current_password = PasswordField(_l("Current password"), validators=[DataRequired()])
     content = SelectField(_l("What I published"), choices=[
-        ("keep", _l("Keep it, shown as from a deleted account")),
-        ("delete", _l("Delete it with my account")),
+        SelectChoice("keep", _l("Keep it, shown as from a deleted account")),
+        SelectChoice("delete", _l("Delete it with my account")),
     ])
     confirm = BooleanField(_l("I understand that this cannot be undone"),
                            validators=[DataRequired()])

@@ -20,22 +20,30 @@ RESERVED = frozenset({
 })
 
 
-def canonical_handle(raw: str) -> str:
-    """The form two handles are compared in: NFKC (fullwidth → ASCII), case-folded, trimmed.
+def display_handle(raw: str) -> str:
+    """The handle as it is stored and shown: NFKC (fullwidth → ASCII), trimmed, case kept.
 
     A leading "@" is dropped so people can type "@name".
     """
-    return unicodedata.normalize("NFKC", raw).strip().lstrip("@").casefold()
+    return unicodedata.normalize("NFKC", raw).strip().lstrip("@")
+
+
+def canonical_handle(raw: str) -> str:
+    """The form two handles are compared in: the display form, case-folded."""
+    return display_handle(raw).casefold()
 
 
 def handle_problem(raw: str) -> str | None:
     """Why this handle cannot be used, or None. Messages are keys the caller translates."""
-    key = canonical_handle(raw)
+    shown = display_handle(raw)
+    key = shown.casefold()
     if len(key) < 2:
         return "too_short"
     if len(key) > 30:
         return "too_long"
-    if not HANDLE_RE.match(key):
+    # The alphabet is checked before case folding too: casefold() turns "ß" into "ss",
+    # which would let "Straße" through under a handle that is not a–z.
+    if not HANDLE_RE.match(key) or not HANDLE_RE.match(shown.lower()):
         return "alphabet"
     if key.strip("_") != key or "__" in key:
         return "underscores"

@@ -11,13 +11,14 @@ from flask import current_app, url_for
 from flask_babel import gettext as _
 from sqlalchemy import delete, select
 
-from hub.accounts.handles import canonical_handle, handle_problem
+from hub.accounts.handles import canonical_handle, display_handle, handle_problem
 from hub.accounts.models import Account, Handle
 from hub.accounts.passwords import (
     MAX_LENGTH,
     MIN_LENGTH,
     hash_password,
     needs_rehash,
+    password_problem,
     verify_password,
 )
 from hub.accounts.queries import find_account_by_email, find_account_by_login, list_admins
@@ -51,26 +52,27 @@ def claim_handle(raw: str, kind: str) -> tuple[str, str]:
         raise ValidationFailed(handle_message("taken"), field="handle")
     db.session.add(Handle(key=key, kind=kind))
     db.session.flush()  # before the account or organisation row that points to it
-    return raw.strip().lstrip("@"), key
+    return display_handle(raw), key
 
 
 def check_password_strength(password: str, *, handle: str = "", email: str = "") -> None:
-    if len(password) < MIN_LENGTH:
-        raise ValidationFailed(_("Use at least %(n)d characters.", n=MIN_LENGTH),
-                               field="password")
-    if len(password) > MAX_LENGTH:
-        raise ValidationFailed(_("Use at most %(n)d characters.", n=MAX_LENGTH), field="password")
-    lowered = password.lower()
-    if (handle and canonical_handle(handle) in lowered) or (
-            email and email.split("@")[0].lower() in lowered and len(email.split("@")[0]) > 3):
-        raise ValidationFailed(_("The password must not contain your handle or e-mail."),
-                               field="password")
+    problem = password_problem(password, handle=canonical_handle(handle) if handle else "",
+                               email=email)
+    if problem is None:
+        return
+    message = {
+        "too_short": _("Use at least %(n)d characters.", n=MIN_LENGTH),
+        "too_long": _("Use at most %(n)d characters.", n=MAX_LENGTH),
+        "common": _("This password is too common or too simple: choose another one."),
+        "personal": _("The password must not contain your handle or e-mail."),
+    }[problem]
+    raise ValidationFailed(message, field="password")
 
 
 def _ensure_email_free(email: str, current: Account | None = None) -> str:
     email = email.strip()
     other = find_account_by_email(email)
-    if other is not None and other is not current:
+    if other is not None and (current is None or other.id != current.id):
         raise ValidationFailed(_("An account already uses this e-mail address."), field="email")
     return email
 
@@ -136,6 +138,11 @@ def register(draft: Registration) -> Account:
         send_confirmation(account)
     if invitation is not None:
         invitation.account_id = account.id
+        if invitation.org_id is None:
+            # An invitation to the instance is spent by the sign-up itself (an organisation's
+            # is accepted afterwards, once logged in).
+            invitation.status = "accepted"
+            invitation.responded_at = utcnow()
     if needs_approval:
         for admin in list_admins():
             if admin.email:
@@ -150,6 +157,14 @@ def send_confirmation(account: Account) -> None:
     token = make_token("confirm", {"id": account.id, "email": address})
     queue_email(address, "confirm_email", _locale_of(account), account=account,
                 url=_external("accounts.confirm_email", token=token))
+
+
+def resend_confirmation(email: str) -> None:
+    """Mail a new confirmation link if this address waits for one; say nothing either way."""
+    account = find_account_by_email(email.strip())
+    if account is not None and account.email_confirmed_at is None and \
+            account.status in {"active", "pending"}:
+        send_confirmation(account)
 
 
 def confirm_email(token: str) -> Account:
@@ -183,8 +198,10 @@ class LoginRefused(ValidationFailed):
 def authenticate(identifier: str, password: str) -> Account:
     """The account these credentials open, or LoginRefused saying why (never which part)."""
     account = find_account_by_login(identifier)
-    if account is None or account.status == "deleted" or \
-            not verify_password(account.password_hash if account else None, password):
+    # Always check a hash (a dummy one when there is no account), so the time taken does
+    # not tell which handles and addresses exist.
+    valid = verify_password(account.password_hash if account else None, password)
+    if account is None or account.status == "deleted" or not valid:
         raise LoginRefused(_("Wrong handle, e-mail or password."), "credentials")
     if account.status == "suspended":
         raise LoginRefused(_("This account is suspended."), "suspended", account)

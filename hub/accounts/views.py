@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -32,6 +33,12 @@ def _login_limit() -> str:
     return current_app.config["HUB_LOGIN_RATE_LIMIT"]
 
 
+def me() -> Account:
+    """The logged-in account itself, not Flask-Login's proxy: services compare accounts by
+    identity, and a proxy is never the account it stands for."""
+    return current_user._get_current_object()
+
+
 def form_error(form, exc: HubError) -> None:
     """Show a service's refusal next to its field, or at the top of the form."""
     field = getattr(form, exc.field, None) if exc.field else None
@@ -41,11 +48,24 @@ def form_error(form, exc: HubError) -> None:
         form.form_errors.append(exc.message)
 
 
+def is_local_path(target: str) -> bool:
+    """True for a path on this site, safe to redirect to.
+
+    Browsers drop tabs and newlines from URLs and read a backslash as "/", so "/<TAB>/evil"
+    and "/<BACKSLASH>evil" both lead to another host: refuse any control character, blank
+    or backslash, then anything with a scheme or a host.
+    """
+    if not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return False
+    if any(ord(char) <= 0x20 or ord(char) == 0x7F for char in target):
+        return False
+    parts = urlsplit(target)
+    return not parts.scheme and not parts.netloc
+
+
 def _safe_next(default: str) -> str:
     target = request.args.get("next", "")
-    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return default
+    return target if is_local_path(target) else default
 
 
 @bp.route("/register", methods=["GET", "POST"])
@@ -117,15 +137,10 @@ def confirm_email(token: str):
 @bp.route("/confirm", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"])
 def resend_confirmation():
-    from hub.accounts.queries import find_account_by_email
-
     form = EmailForm()
     if form.validate_on_submit():
-        account = find_account_by_email(form.email.data)
-        if account is not None and account.email_confirmed_at is None and \
-                account.status in {"active", "pending"}:
-            services.send_confirmation(account)
-            db.session.commit()
+        services.resend_confirmation(form.email.data)
+        db.session.commit()
         flash(_("If this address is waiting for confirmation, a new link is on its way."),
               "success")
         return redirect(url_for("accounts.login"))
@@ -193,7 +208,8 @@ def reset_password(token: str):
             logout_user()
             flash(_("Your password is changed: you can log in."), "success")
             return redirect(url_for("accounts.login"))
-    return render_template("accounts/reset.html", form=form)
+    status = 400 if request.method == "POST" else 200
+    return render_template("accounts/reset.html", form=form), status
 
 
 @bp.get("/me")
@@ -203,9 +219,9 @@ def dashboard():
     from hub.orgs.services import may_found
 
     return render_template("accounts/dashboard.html",
-                           memberships=list_memberships_of(current_user),
-                           invitations=list_invitations_for(current_user),
-                           may_found=may_found(current_user))
+                           memberships=list_memberships_of(me()),
+                           invitations=list_invitations_for(me()),
+                           may_found=may_found(me()))
 
 
 def render_profile(account: Account):
@@ -228,8 +244,8 @@ def edit_profile():
         stream = upload.stream if upload and getattr(upload, "filename", "") else None
         try:
             services.update_profile(
-                current_user, services.ProfileChange(form.display_name.data or "",
-                                                     form.bio.data or "", form.locale.data),
+                me(), services.ProfileChange(form.display_name.data or "",
+                                             form.bio.data or "", form.locale.data),
                 avatar=stream, remove_avatar=form.remove_avatar.data)
             db.session.commit()
         except ValidationFailed as exc:
@@ -262,14 +278,17 @@ def change_password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
         try:
-            services.change_password(current_user, form.current_password.data,
+            services.change_password(me(), form.current_password.data,
                                      form.password.data)
             db.session.commit()
         except ValidationFailed as exc:
             db.session.rollback()
             form_error(form, exc)
         else:
-            login_user(current_user)  # the stamp changed: refresh this session only
+            # The stamp changed: refresh this session only. Pass the account, not the proxy:
+            # Flask-Login stores what it gets as the current user, and a proxy to itself
+            # recursed until the interpreter crashed.
+            login_user(me())
             flash(_("Your password is changed; other sessions are logged out."), "success")
             return redirect(url_for("accounts.settings"))
     return _settings_page(password_form=form)
@@ -281,7 +300,7 @@ def change_email():
     form = ChangeEmailForm()
     if form.validate_on_submit():
         try:
-            services.change_email(current_user, form.current_password.data, form.email.data)
+            services.change_email(me(), form.current_password.data, form.email.data)
             db.session.commit()
         except ValidationFailed as exc:
             db.session.rollback()
@@ -299,7 +318,7 @@ def delete_account():
     form = DeleteAccountForm()
     if form.validate_on_submit():
         try:
-            services.delete_account(current_user, form.current_password.data,
+            services.delete_account(me(), form.current_password.data,
                                     keep_content=form.content.data == "keep")
             db.session.commit()
         except HubError as exc:
@@ -318,7 +337,7 @@ def delete_account():
 @bp.get("/settings/export")
 @login_required
 def export():
-    data = services.export_data(current_user)
+    data = services.export_data(me())
     body = json.dumps(data, ensure_ascii=False, indent=2)
     return Response(body, mimetype="application/json", headers={
         "Content-Disposition": f'attachment; filename="maillage-{current_user.handle}.json"'})

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from flask import g
+from flask import current_app, g
 from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
 
 from hub.accounts.models import Account
 from hub.admin.models import AdminAction, InstanceSettings
 from hub.extensions import db
+from hub.models_base import utcnow
+from hub.orgs.models import Invitation
 
 
 def instance_settings() -> InstanceSettings:
@@ -16,8 +19,6 @@ def instance_settings() -> InstanceSettings:
     if cached is None:
         cached = db.session.get(InstanceSettings, 1)
         if cached is None:
-            from flask import current_app
-
             cached = InstanceSettings(id=1, name="Maillage", description="", contact_email="",
                                       default_locale=current_app.config["HUB_DEFAULT_LOCALE"],
                                       registration_mode="open", org_creation="anyone")
@@ -25,15 +26,21 @@ def instance_settings() -> InstanceSettings:
     return cached
 
 
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 def list_accounts(search: str = "", status: str = "", after_id: int | None = None,
                   limit: int = 50) -> list[Account]:
-    """Accounts newest first, keyset-paginated by id."""
+    """Accounts newest first, keyset-paginated by id (``after_id``: the last id shown)."""
     query = select(Account).where(Account.status != "deleted")
+    search = search.strip()
     if search:
-        like = f"%{search.lower()}%"
-        query = query.where(or_(Account.handle_key.like(like),
-                                func.lower(Account.email).like(like),
-                                func.lower(Account.display_name).like(like)))
+        # "@handle" finds the handle; "_" and "%" are letters here, not wildcards.
+        like = f"%{_escape_like(search.lower().removeprefix('@'))}%"
+        query = query.where(or_(Account.handle_key.like(like, escape="\\"),
+                                func.lower(Account.email).like(like, escape="\\"),
+                                func.lower(Account.display_name).like(like, escape="\\")))
     if status:
         query = query.where(Account.status == status)
     if after_id is not None:
@@ -41,8 +48,29 @@ def list_accounts(search: str = "", status: str = "", after_id: int | None = Non
     return list(db.session.scalars(query.order_by(Account.id.desc()).limit(limit)))
 
 
+def count_accounts_by_status() -> dict[str, int]:
+    """How many accounts are pending, active and suspended (zero when none)."""
+    rows = db.session.execute(
+        select(Account.status, func.count()).where(Account.status != "deleted")
+        .group_by(Account.status))
+    counts = {"pending": 0, "active": 0, "suspended": 0}
+    counts.update({status: count for status, count in rows})
+    return counts
+
+
 def list_admin_actions(limit: int = 100, before_id: int | None = None) -> list[AdminAction]:
-    query = select(AdminAction).order_by(AdminAction.id.desc()).limit(limit)
+    """The log newest first, keyset-paginated by id (``before_id``: the last id shown)."""
+    query = (select(AdminAction).options(selectinload(AdminAction.actor))
+             .order_by(AdminAction.id.desc()).limit(limit))
     if before_id is not None:
         query = query.where(AdminAction.id < before_id)
     return list(db.session.scalars(query))
+
+
+def list_instance_invitations(limit: int = 50) -> list[Invitation]:
+    """Invitations to sign up (no organisation) still waiting for an answer, newest first."""
+    return list(db.session.scalars(
+        select(Invitation).where(Invitation.org_id.is_(None), Invitation.status == "pending",
+                                 Invitation.expires_at > utcnow())
+        .options(selectinload(Invitation.inviter))
+        .order_by(Invitation.id.desc()).limit(limit)))

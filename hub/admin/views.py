@@ -1,15 +1,246 @@
-"""Admin area (stub: being written)."""
+"""The instance administration area: settings, accounts, invitations and the action log.
 
-from flask import Blueprint
+Every page needs an active instance administrator (checked once, before any view); the
+services check again, so the CLI and future API share the rule.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from hub.accounts.views import form_error
+from hub.admin import services
+from hub.admin.forms import (
+    REGISTRATION_CHOICES,
+    REGISTRATION_HINTS,
+    ROLE_CHOICES,
+    ActionForm,
+    InviteForm,
+    RoleForm,
+    SettingsForm,
+    SuspendForm,
+)
+from hub.admin.queries import (
+    count_accounts_by_status,
+    instance_settings,
+    list_accounts,
+    list_admin_actions,
+    list_instance_invitations,
+)
+from hub.errors import NotFound, PermissionDenied, ValidationFailed
+from hub.extensions import db, login
+from hub.web import role_label
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+PAGE_SIZE = 50
+#: The statuses the account list filters on ("deleted" accounts are never listed).
+STATUS_FILTERS = ("pending", "active", "suspended")
+#: Query arguments of the account list that its action buttons carry back to it.
+LIST_ARGS = ("q", "status", "after")
+
+ACTION_LABELS = {
+    "instance.settings": _l("changed the instance settings"),
+    "instance.invite": _l("invited someone to sign up"),
+    "instance.revoke_invitation": _l("revoked a sign-up invitation"),
+    "account.approve": _l("approved a sign-up"),
+    "account.reject": _l("rejected a sign-up"),
+    "account.suspend": _l("suspended an account"),
+    "account.reinstate": _l("reinstated an account"),
+    "account.set_role": _l("changed an instance role"),
+}
+
+
+@bp.before_request
+def require_admin():
+    if not current_user.is_authenticated:
+        return login.unauthorized()
+    if not current_user.is_admin:
+        raise PermissionDenied(_("Only instance administrators may see this page."))
+    return None
+
+
+@bp.context_processor
+def labels() -> dict:
+    modes = {choice.value: choice.label for choice in REGISTRATION_CHOICES}
+    return {"action_label": lambda code: ACTION_LABELS.get(code, code),
+            "status_label": status_label, "mode_label": lambda mode: modes.get(mode, mode)}
+
+
+def status_label(status: str) -> str:
+    return {"pending": _("waiting for approval"), "active": _("active"),
+            "suspended": _("suspended")}.get(status, status)
 
 
 @bp.get("/")
 def index():
-    return "admin"
+    return render_template("admin/index.html", counts=count_accounts_by_status())
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+def settings():
+    form = SettingsForm(obj=instance_settings())
+    if form.validate_on_submit():
+        draft = services.SettingsDraft(
+            name=form.name.data or "", description=form.description.data or "",
+            contact_email=form.contact_email.data or "", default_locale=form.default_locale.data,
+            registration_mode=form.registration_mode.data, org_creation=form.org_creation.data)
+        try:
+            services.update_settings(current_user, draft)
+            db.session.commit()
+        except ValidationFailed as exc:
+            db.session.rollback()
+            form_error(form, exc)
+        else:
+            flash(_("The settings are saved."), "success")
+            return redirect(url_for("admin.settings"))
+    status = 400 if request.method == "POST" else 200
+    return render_template("admin/settings.html", form=form,
+                           registration_hints=REGISTRATION_HINTS), status
+
+
+# -- accounts ----------------------------------------------------------------------------
 
 
 @bp.get("/accounts")
 def accounts():
-    return "accounts"
+    search = request.args.get("q", "").strip()[:100]
+    status = request.args.get("status", "")
+    if status not in STATUS_FILTERS:
+        status = ""
+    after = request.args.get("after", type=int)
+    rows = list_accounts(search=search, status=status, after_id=after, limit=PAGE_SIZE + 1)
+    next_after = rows[PAGE_SIZE - 1].id if len(rows) > PAGE_SIZE else None
+    return render_template(
+        "admin/accounts.html", accounts=rows[:PAGE_SIZE], search=search, status=status,
+        after=after, next_after=next_after, status_filters=STATUS_FILTERS,
+        role_choices=ROLE_CHOICES,
+        list_args={k: request.args[k] for k in LIST_ARGS if request.args.get(k)})
+
+
+def _back_to_list() -> Response:
+    """Back to the account list as it was (its arguments ride on the action's URL)."""
+    return redirect(url_for("admin.accounts",
+                            **{k: request.args[k] for k in LIST_ARGS if request.args.get(k)}))
+
+
+def _run(form: ActionForm, action: Callable[[], str]) -> Response:
+    """Validate the button's form, run one service, commit, flash, go back to the list."""
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            for message in errors:
+                flash(message, "error")
+        return _back_to_list()
+    try:
+        message = action()
+        db.session.commit()
+    except (ValidationFailed, NotFound) as exc:
+        # Another admin may have acted first: say so on the list rather than on an error page.
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        flash(message, "success")
+    return _back_to_list()
+
+
+@bp.post("/accounts/<int:account_id>/approve")
+def approve(account_id: int):
+    def act() -> str:
+        account = services.approve(current_user, account_id)
+        return _("@%(handle)s is approved and was told by e-mail.", handle=account.handle)
+
+    return _run(ActionForm(), act)
+
+
+@bp.post("/accounts/<int:account_id>/reject")
+def reject(account_id: int):
+    def act() -> str:
+        services.reject(current_user, account_id)
+        return _("The sign-up is rejected.")
+
+    return _run(ActionForm(), act)
+
+
+@bp.post("/accounts/<int:account_id>/suspend")
+def suspend(account_id: int):
+    form = SuspendForm()
+
+    def act() -> str:
+        account = services.suspend(current_user, account_id, form.reason.data or "")
+        return _("@%(handle)s is suspended.", handle=account.handle)
+
+    return _run(form, act)
+
+
+@bp.post("/accounts/<int:account_id>/reinstate")
+def reinstate(account_id: int):
+    def act() -> str:
+        account = services.reinstate(current_user, account_id)
+        return _("@%(handle)s is active again.", handle=account.handle)
+
+    return _run(ActionForm(), act)
+
+
+@bp.post("/accounts/<int:account_id>/role")
+def set_role(account_id: int):
+    form = RoleForm()
+
+    def act() -> str:
+        account = services.set_role(current_user, account_id, form.role.data)
+        return _("@%(handle)s is now %(role)s.", handle=account.handle,
+                 role=role_label(account.role))
+
+    return _run(form, act)
+
+
+# -- invitations -------------------------------------------------------------------------
+
+
+@bp.route("/invitations", methods=["GET", "POST"])
+def invitations():
+    form = InviteForm()
+    if form.validate_on_submit():
+        try:
+            services.invite_to_instance(current_user, form.email.data)
+            db.session.commit()
+        except ValidationFailed as exc:
+            db.session.rollback()
+            form_error(form, exc)
+        else:
+            flash(_("An invitation is on its way to %(email)s.", email=form.email.data.strip()),
+                  "success")
+            return redirect(url_for("admin.invitations"))
+    status = 400 if request.method == "POST" else 200
+    return render_template("admin/invitations.html", form=form,
+                           invitations=list_instance_invitations()), status
+
+
+@bp.post("/invitations/<int:invitation_id>/revoke")
+def revoke_invitation(invitation_id: int):
+    try:
+        services.revoke_instance_invitation(current_user, invitation_id)
+        db.session.commit()
+    except NotFound as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        flash(_("The invitation is revoked: its link no longer works."), "success")
+    return redirect(url_for("admin.invitations"))
+
+
+# -- the log -----------------------------------------------------------------------------
+
+
+@bp.get("/log")
+def log():
+    after = request.args.get("after", type=int)
+    rows = list_admin_actions(limit=PAGE_SIZE + 1, before_id=after)
+    next_after = rows[PAGE_SIZE - 1].id if len(rows) > PAGE_SIZE else None
+    return render_template("admin/log.html", actions=rows[:PAGE_SIZE], after=after,
+                           next_after=next_after)

@@ -73,7 +73,8 @@ def list_memberships_of(account: Account) -> list[Membership]:
 def list_pending_invitations(org: Organisation) -> list[Invitation]:
     return list(db.session.scalars(
         select(Invitation).where(Invitation.org_id == org.id, Invitation.status == "pending")
-        .options(selectinload(Invitation.account)).order_by(Invitation.created_at.desc())
+        .options(selectinload(Invitation.account), selectinload(Invitation.inviter))
+        .order_by(Invitation.created_at.desc(), Invitation.id.desc())
     ))
 
 
@@ -105,7 +106,9 @@ def list_directory(search: str = "", theme: str = "", after: str = "",
     """Organisations by name, keyset-paginated on (name_key, id): no OFFSET, ever."""
     query = select(Organisation).options(selectinload(Organisation.themes))
     if search:
-        like = "%" + search.strip().lower().replace("%", r"\%").replace("_", r"\_") + "%"
+        escaped = (search.strip().lower().replace("\\", "\\\\")
+                   .replace("%", r"\%").replace("_", r"\_"))
+        like = "%" + escaped + "%"
         query = query.where(Organisation.name_key.like(like, escape="\\")
                             | Organisation.handle_key.like(like, escape="\\"))
     if theme:

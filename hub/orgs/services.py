@@ -84,16 +84,27 @@ def update_organisation(actor: Account, org: Organisation, draft: OrgDraft,
     _require("edit", actor, org)
     _apply_draft(org, draft)
     media = Path(current_app.config["HUB_MEDIA_PATH"])
-    for kind, upload, remove in (("logo", logo, remove_logo), ("banner", banner, remove_banner)):
+    # Store every upload before deleting anything: a bad banner after a good logo must
+    # leave the old files in place (the transaction is rolled back and still points to them).
+    stored: dict[str, str] = {}
+    try:
+        for kind, upload in (("logo", logo), ("banner", banner)):
+            if upload is not None:
+                stored[kind] = store_image(upload, kind, media)
+    except ValidationFailed:
+        for path in stored.values():
+            remove_image(path, media)
+        raise
+    for kind, remove in (("logo", remove_logo), ("banner", remove_banner)):
         attr = f"{kind}_path"
-        if upload is not None:
-            new_path = store_image(upload, kind, media)
+        if kind in stored or remove:
             remove_image(getattr(org, attr), media)
-            setattr(org, attr, new_path)
-        elif remove:
-            remove_image(getattr(org, attr), media)
-            setattr(org, attr, None)
+            setattr(org, attr, stored.get(kind))
     record_action(actor, "org.edit", "organisation", org.id)
+
+
+WEBSITE_RE = re.compile(r"^https?://[^\s/?#]+(?:[/?#]\S*)?$", re.IGNORECASE)
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 def _apply_draft(org: Organisation, draft: OrgDraft) -> None:
@@ -112,8 +123,16 @@ def _apply_draft(org: Organisation, draft: OrgDraft) -> None:
     org.summary = draft.summary.strip()[:300]
     org.description_source = draft.description[:20000]
     org.description_html = render_markdown(org.description_source)
-    org.website = draft.website.strip()[:300]
-    org.contact_email = draft.contact_email.strip()[:254]
+    website = draft.website.strip()
+    if website and not WEBSITE_RE.match(website):
+        # Anything else (javascript:, data:…) would be a live link on the page.
+        raise ValidationFailed(_("Give a web address starting with https:// or http://."),
+                               field="website")
+    contact_email = draft.contact_email.strip()
+    if contact_email and not EMAIL_RE.match(contact_email):
+        raise ValidationFailed(_("This e-mail address is not valid."), field="contact_email")
+    org.website = website[:300]
+    org.contact_email = contact_email[:254]
     org.address = draft.address.strip()[:300]
     org.latitude, org.longitude = draft.latitude, draft.longitude
     org.themes = themes_from_text(draft.themes)
@@ -145,7 +164,8 @@ def themes_from_text(text: str) -> list[Tag]:
 # -- invitations --------------------------------------------------------------------------
 
 
-def _hash(token: str) -> str:
+def hash_token(token: str) -> str:
+    """What an invitation row stores of its secret: the SHA-256, in hex."""
     return hashlib.sha256(token.encode()).hexdigest()
 
 
@@ -161,6 +181,8 @@ def invite(actor: Account, org: Organisation, who: str, role: str = "member") ->
         raise ValidationFailed(_("Give a handle or an e-mail address."), field="who")
     invitee: Account | None
     if "@" in who.lstrip("@"):
+        if not EMAIL_RE.match(who):
+            raise ValidationFailed(_("This e-mail address is not valid."), field="who")
         invitee = find_account_by_email(who)
         email = who
     else:
@@ -183,7 +205,7 @@ def invite(actor: Account, org: Organisation, who: str, role: str = "member") ->
     hours = current_app.config["HUB_TOKEN_MAX_AGE_HOURS"]
     invitation = Invitation(
         org_id=org.id, inviter_id=actor.id, account_id=invitee.id if invitee else None,
-        email=email, role=role, token_hash=_hash(token),
+        email=email, role=role, token_hash=hash_token(token),
         expires_at=utcnow() + timedelta(hours=hours))
     db.session.add(invitation)
     db.session.flush()
@@ -203,7 +225,7 @@ def invite(actor: Account, org: Organisation, who: str, role: str = "member") ->
 def get_invitation(token: str) -> Invitation:
     """A pending invitation from its link, or a clear refusal if used, declined or expired."""
     invitation = db.session.scalar(select(Invitation).where(
-        Invitation.token_hash == _hash(token)))
+        Invitation.token_hash == hash_token(token)))
     if invitation is None:
         raise NotFound(_("This invitation link is not valid."))
     if invitation.status != "pending":
@@ -214,12 +236,24 @@ def get_invitation(token: str) -> Invitation:
 
 
 def invitation_for_signup(token: str) -> Invitation:
-    return get_invitation(token)
+    invitation = get_invitation(token)
+    if invitation.account_id is not None:
+        # Already tied to an account (the invitee had one, or signed up with this link):
+        # one invitation opens at most one account.
+        raise ValidationFailed(_("This invitation has already been used."))
+    return invitation
 
 
 def _check_invitee(invitation: Invitation, actor: Account) -> None:
     if invitation.account_id is not None and invitation.account_id != actor.id:
         raise PermissionDenied(_("This invitation is for another account."))
+
+
+def open_invitation(actor: Account, token: str) -> Invitation:
+    """The pending invitation behind a link, for the logged-in person it is meant for."""
+    invitation = get_invitation(token)
+    _check_invitee(invitation, actor)
+    return invitation
 
 
 def accept_invitation(actor: Account, token: str) -> Membership:

@@ -22,6 +22,7 @@ def fresh_env(tmp_path, monkeypatch):
     monkeypatch.setenv("HUB_INSTANCE_PATH", str(tmp_path / "instance"))
     monkeypatch.setenv("HUB_ENV", "testing")
     monkeypatch.setenv("HUB_LOG_LEVEL", "WARNING")
+    monkeypatch.setenv("HUB_DEFAULT_LOCALE", "en")
     return tmp_path / "instance"
 
 

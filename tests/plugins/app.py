@@ -34,6 +34,8 @@ def base_overrides(instance: Path, database_url: str, **extra) -> dict:
         "HUB_SECRET_KEY": "test-secret-key-that-is-long-enough",
         "HUB_BASE_URL": "http://localhost",
         "HUB_MAIL_BACKEND": "file",
+        # Messages are asserted in English; tests of the French interface ask for it.
+        "HUB_DEFAULT_LOCALE": "en",
         "HUB_LOGIN_RATE_LIMIT": "1000 per minute",
         "HUB_LOG_LEVEL": "WARNING",
         "RATELIMIT_KEY_PREFIX": f"test-{uuid.uuid4().hex[:10]}",
@@ -62,10 +64,23 @@ class HubClient(FlaskClient):
     """
 
     def csrf_token(self) -> str:
-        page = self.get("/login").get_data(as_text=True)
+        # Logged in, /login redirects to the dashboard: follow it (every page has the token).
+        page = self.get("/login", follow_redirects=True).get_data(as_text=True)
         match = CSRF_RE.search(page)
         assert match, "no CSRF token on /login"
         return match.group(1)
+
+    def open(self, *args, **kwargs):
+        # The ``app`` fixture holds an app context for the whole test, and Flask reuses it
+        # for every request, so ``g`` (Flask-Login's user, the CSRF token, the cached
+        # instance settings, Flask-Babel's locale) would leak from one request, and one
+        # client, to the next. Start each request with an empty ``g``, as in production.
+        from flask import g, has_app_context
+
+        if has_app_context():
+            for name in list(g):
+                g.pop(name)
+        return super().open(*args, **kwargs)
 
     def post(self, *args, csrf: bool = True, **kwargs):
         data = kwargs.get("data")

@@ -1,0 +1,64 @@
+"""Forms of the admin area. The rules (who may, what is allowed) live in the services."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import EmailField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Email, Length, Optional
+
+# Language names are written in their own language, never translated.
+LOCALE_CHOICES = [SelectChoice("fr", "Français"), SelectChoice("en", "English")]
+
+#: Each registration mode with the sentence that explains it on the settings page.
+REGISTRATION_CHOICES = [
+    SelectChoice("open", _l("Open")),
+    SelectChoice("approval", _l("Approval required")),
+    SelectChoice("invitation", _l("Invitation only")),
+    SelectChoice("closed", _l("Closed")),
+]
+REGISTRATION_HINTS = {
+    "open": _l("Anyone can create an account; it opens once the e-mail address is confirmed."),
+    "approval": _l("Anyone can ask for an account and says why; an administrator approves "
+                   "or rejects each request."),
+    "invitation": _l("Only people who received an invitation from an administrator or an "
+                     "organisation can create an account."),
+    "closed": _l("Nobody can create an account; existing accounts keep working."),
+}
+ORG_CREATION_CHOICES = [
+    SelectChoice("anyone", _l("Anyone with an active account")),
+    SelectChoice("admins", _l("Instance administrators only")),
+]
+ROLE_CHOICES = [
+    SelectChoice("user", _l("user")),
+    SelectChoice("moderator", _l("moderator")),
+    SelectChoice("admin", _l("admin")),
+]
+
+
+class SettingsForm(FlaskForm):
+    name = StringField(_l("Instance name"), validators=[DataRequired(), Length(max=100)])
+    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=5000)])
+    contact_email = EmailField(_l("Contact e-mail"),
+                               validators=[Optional(), Email(), Length(max=254)])
+    default_locale = SelectField(_l("Default language"), choices=LOCALE_CHOICES)
+    registration_mode = RadioField(_l("Registrations"), choices=REGISTRATION_CHOICES)
+    org_creation = RadioField(_l("Who may found organisations"), choices=ORG_CREATION_CHOICES)
+
+
+class ActionForm(FlaskForm):
+    """A button that changes one account or invitation: nothing but the CSRF token."""
+
+
+class SuspendForm(ActionForm):
+    reason = StringField(_l("Reason (optional)"), validators=[Optional(), Length(max=500)])
+
+
+class RoleForm(ActionForm):
+    role = SelectField(_l("Instance role"), choices=ROLE_CHOICES)
+
+
+class InviteForm(FlaskForm):
+    email = EmailField(_l("E-mail address"),
+                       validators=[DataRequired(), Email(), Length(max=254)])
