@@ -17,8 +17,11 @@ from hub.extensions import babel, csrf, db, limiter, login, migrate
 
 LOCALES = ("fr", "en")
 
+#: No third-party request from any page: remote images in user Markdown are kept in the
+#: HTML (the sanitiser allows https) but the browser does not fetch them until an image
+#: proxy serves them from this instance.
 CSP = (
-    "default-src 'self'; img-src 'self' https: data:; style-src 'self'; script-src 'self'; "
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
     "object-src 'none'; base-uri 'self'; frame-ancestors 'none'; form-action 'self'"
 )
 

@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from flask import current_app, url_for
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 
 from hub.accounts.handles import canonical_handle, display_handle, handle_problem
 from hub.accounts.models import Account, Handle
@@ -29,6 +30,7 @@ from hub.mail.services import queue_email
 from hub.models_base import utcnow
 from hub.sanitize import render_markdown
 from hub.tokens import TokenInvalid, make_token, read_token
+from hub.urls import external_url
 
 
 def handle_message(problem: str) -> str:
@@ -50,8 +52,15 @@ def claim_handle(raw: str, kind: str) -> tuple[str, str]:
     key = canonical_handle(raw)
     if db.session.get(Handle, key) is not None:
         raise ValidationFailed(handle_message("taken"), field="handle")
+    taken = handle_message("taken")  # translated now: the session is unusable after a failure
     db.session.add(Handle(key=key, kind=kind))
-    db.session.flush()  # before the account or organisation row that points to it
+    try:
+        # Flushed now, before the row that points to it. A concurrent claim of the same
+        # handle becomes a form error; the caller rolls back as for any refusal. (No
+        # savepoint: pysqlite commits on RELEASE outside an explicit BEGIN.)
+        db.session.flush()
+    except IntegrityError:
+        raise ValidationFailed(taken, field="handle") from None
     return display_handle(raw), key
 
 
@@ -87,9 +96,6 @@ def _locale_of(account: Account) -> str:
     return account.locale or instance_settings().default_locale
 
 
-def _external(endpoint: str, **values: Any) -> str:
-    path = url_for(endpoint, **values)
-    return current_app.config["HUB_BASE_URL"] + path
 
 
 @dataclass(frozen=True)
@@ -147,7 +153,7 @@ def register(draft: Registration) -> Account:
         for admin in list_admins():
             if admin.email:
                 queue_email(admin.email, "approval_requested", _locale_of(admin),
-                            account=account, url=_external("admin.accounts", status="pending"))
+                            account=account, url=external_url("admin.accounts", status="pending"))
     return account
 
 
@@ -156,7 +162,7 @@ def send_confirmation(account: Account) -> None:
     assert address is not None
     token = make_token("confirm", {"id": account.id, "email": address})
     queue_email(address, "confirm_email", _locale_of(account), account=account,
-                url=_external("accounts.confirm_email", token=token))
+                url=external_url("accounts.confirm_email", token=token))
 
 
 def resend_confirmation(email: str) -> None:
@@ -224,7 +230,7 @@ def request_password_reset(email: str) -> None:
         return
     token = make_token("reset", {"id": account.id, "stamp": account.security_stamp})
     queue_email(account.email or "", "password_reset", _locale_of(account), account=account,
-                url=_external("accounts.reset_password", token=token))
+                url=external_url("accounts.reset_password", token=token))
 
 
 def _account_for_reset(token: str) -> Account:
@@ -369,7 +375,7 @@ def export_data(account: Account) -> dict[str, Any]:
             "status": account.status,
             "created_at": _iso(account.created_at),
             "last_login_at": _iso(account.last_login_at),
-            "avatar": account.avatar_path and _external("main.media", name=account.avatar_path),
+            "avatar": account.avatar_path and external_url("main.media", name=account.avatar_path),
         },
         "memberships": [
             {"organisation": m.org.handle, "name": m.org.name, "role": m.role,

@@ -104,8 +104,12 @@ def register():
                         "your address."), "success")
             else:
                 flash(_("Your account is ready: you can log in."), "success")
+            from hub.orgs.queries import find_pending_org_invitation
+
             target = url_for("accounts.login")
-            if draft.invitation_token:
+            # After an organisation invitation, log in straight to its answer page; an
+            # instance invitation is used up by the sign-up itself.
+            if draft.invitation_token and find_pending_org_invitation(draft.invitation_token):
                 target = url_for("accounts.login",
                                  next=url_for("orgs.invitation", token=draft.invitation_token))
             return redirect(target)

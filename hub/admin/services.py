@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from flask import current_app, g, url_for
+from flask import current_app, g
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
@@ -16,6 +16,7 @@ from hub.admin.models import REGISTRATION_MODES, AdminAction, InstanceSettings
 from hub.errors import NotFound, PermissionDenied, ValidationFailed
 from hub.extensions import db
 from hub.models_base import utcnow
+from hub.urls import external_url
 
 if TYPE_CHECKING:
     from hub.orgs.models import Invitation
@@ -107,7 +108,7 @@ def approve(actor: Account, account_id: int) -> Account:
     if account.email:
         locale = account.locale or instance_settings().default_locale
         queue_email(account.email, "approved", locale, account=account,
-                    url=current_app.config["HUB_BASE_URL"] + url_for("accounts.login"))
+                    url=external_url("accounts.login"))
         if account.email_confirmed_at is None:
             send_confirmation(account)
     return account
@@ -203,8 +204,7 @@ def invite_to_instance(actor: Account, email: str) -> Invitation:
     db.session.flush()
     queue_email(email, "instance_invitation", instance_settings().default_locale,
                 inviter=actor, hours=hours,
-                url=current_app.config["HUB_BASE_URL"]
-                + url_for("accounts.register", invitation=token))
+                url=external_url("accounts.register", invitation=token))
     record_action(actor, "instance.invite", "invitation", invitation.id, email=email)
     return invitation
 

@@ -134,3 +134,12 @@ def list_directory(search: str = "", theme: str = "", after: str = "",
 def list_themes_in_use() -> list[Tag]:
     return list(db.session.scalars(
         select(Tag).where(Tag.id.in_(select(org_theme.c.tag_id))).order_by(Tag.slug)))
+
+
+def find_pending_org_invitation(token: str) -> Invitation | None:
+    """The organisation invitation behind a link, while it still waits for an answer."""
+    from hub.orgs.services import hash_token
+
+    return db.session.scalar(select(Invitation).where(
+        Invitation.token_hash == hash_token(token), Invitation.status == "pending",
+        Invitation.org_id.is_not(None)))

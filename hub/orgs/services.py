@@ -14,7 +14,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import IO
 
-from flask import current_app, url_for
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
@@ -32,6 +32,7 @@ from hub.orgs.models import ORG_ROLES, Invitation, Membership, Organisation
 from hub.orgs.permissions import can, can_grant
 from hub.orgs.queries import count_owners, find_membership, role_of
 from hub.sanitize import render_markdown
+from hub.urls import external_url
 
 
 def _require(action: str, actor: Account, org: Organisation) -> str | None:
@@ -214,8 +215,7 @@ def invite(actor: Account, org: Organisation, who: str, role: str = "member") ->
 
         locale = (invitee.locale if invitee else None) or instance_settings().default_locale
         queue_email(email, "invitation", locale, org=org, inviter=actor, role=role,
-                    url=current_app.config["HUB_BASE_URL"]
-                    + url_for("orgs.invitation", token=token), hours=hours)
+                    url=external_url("orgs.invitation", token=token), hours=hours)
     record_action(actor, "org.invite", "organisation", org.id, role=role,
                   invitee=invitee.handle if invitee else "e-mail")
     invitation.token = token  # type: ignore[attr-defined]  # for the caller, never stored
