@@ -19,12 +19,14 @@ from flask import (
 from sqlalchemy import text
 
 from hub.extensions import db
+from hub.pagecache import public_page
 from hub.web import LOCALES
 
 bp = Blueprint("main", __name__)
 
 
 @bp.get("/")
+@public_page
 def home():
     from hub.orgs.queries import list_recent_organisations
 
@@ -32,6 +34,7 @@ def home():
 
 
 @bp.get("/@<handle>")
+@public_page
 def actor(handle: str):
     """Accounts and organisations share one handle namespace, and so one URL space."""
     from hub.accounts.queries import find_account_by_handle
@@ -67,15 +70,16 @@ def healthz():
     return jsonify(state), 200 if state["status"] == "ok" else 503
 
 
-@bp.post("/locale")
+@bp.route("/locale", methods=["GET", "POST"])
 def set_locale():
-    locale = request.form.get("locale", "")
+    """Remember the visitor's language (the footer form uses GET; POST stays accepted)."""
+    locale = request.values.get("locale", "")
     if locale not in LOCALES:
         abort(400)
     session["locale"] = locale
     from hub.accounts.views import is_local_path
 
-    target = request.form.get("next", "")
+    target = request.values.get("next", "")
     if not is_local_path(target):  # "/<TAB>/evil.example" became "//evil.example"
         target = url_for("main.home")
     return redirect(target)

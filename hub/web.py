@@ -50,6 +50,9 @@ def _bind_extensions(app: Flask) -> None:
     import hub.models  # noqa: F401  (complete metadata before anything binds)
 
     db.init_app(app)
+    from hub import pagecache
+
+    pagecache.init_app(app)
     migrate.init_app(app, db)
     csrf.init_app(app)
     limiter.init_app(app)
@@ -88,9 +91,12 @@ def _register_jobs(app: Flask) -> None:
     from hub.mail.sender import due_emails, send_email
 
     if not getattr(jobs, "_hub_registered", False):
+        from hub.pagecache import install_version_hooks
+
         jobs.register("send_email", send_email)
         jobs.register_sweeper(due_emails)
         install_session_hooks()
+        install_version_hooks()
         jobs._hub_registered = True  # type: ignore[attr-defined]
     jobs.init_app(app)
 

@@ -29,6 +29,8 @@ class InstanceSettings(db.Model):
     #: Who may found an organisation: "anyone" active, or "admins" only.
     org_creation: Mapped[str] = mapped_column(String(10), default="anyone")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    #: Bumped by every write that changes what visitors see; keys the page cache and ETags.
+    content_version: Mapped[int] = mapped_column(default=0, server_default="0")
 
 
 class AdminAction(db.Model):

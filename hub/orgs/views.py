@@ -37,6 +37,7 @@ from hub.orgs.queries import (
     list_themes_in_use,
     role_of,
 )
+from hub.pagecache import public_page
 from hub.web import role_label
 
 bp = Blueprint("orgs", __name__)
@@ -75,6 +76,7 @@ def _upload(field):
 
 
 @bp.get("/orgs")
+@public_page
 def directory():
     search = request.args.get("q", "").strip()[:100]
     theme = request.args.get("theme", "").strip()[:60]
@@ -92,8 +94,10 @@ def directory():
 def render_org_page(org: Organisation):
     """GET /@<handle> for an organisation (hub.main owns the shared URL)."""
     role, may = _permissions(org)
+    # Only members get the (session-bound) leave form, so visitors' pages stay cacheable.
     return render_template("orgs/page.html", org=org, role=role, may=may,
-                           members=list_members(org), leave_form=ConfirmForm())
+                           members=list_members(org),
+                           leave_form=ConfirmForm() if role else None)
 
 
 # -- founding and editing -----------------------------------------------------------------
