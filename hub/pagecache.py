@@ -130,11 +130,27 @@ def clear() -> None:
 # -- keeping the version --------------------------------------------------------------------
 
 
+#: For these tables only the listed columns show on public pages: a login (which stamps
+#: ``last_login_at``) must not empty every cache.
+PUBLIC_COLUMNS = {"account": frozenset({"handle", "display_name", "bio_html", "avatar_path",
+                                        "status"})}
+
+
 def _touches_public(session: Session) -> bool:
-    for obj in (*session.new, *session.dirty, *session.deleted):
+    from sqlalchemy import inspect
+
+    for obj in (*session.new, *session.deleted):
+        if getattr(obj, "__tablename__", None) in PUBLIC_TABLES:
+            return True
+    for obj in session.dirty:
         table = getattr(obj, "__tablename__", None)
-        if table in PUBLIC_TABLES and (obj in session.new or obj in session.deleted
-                                       or session.is_modified(obj)):
+        if table not in PUBLIC_TABLES or not session.is_modified(obj):
+            continue
+        columns = PUBLIC_COLUMNS.get(table)
+        if columns is None:
+            return True
+        state = inspect(obj)
+        if any(state.attrs[name].history.has_changes() for name in columns):
             return True
     return False
 

@@ -139,3 +139,15 @@ def test_visitor_pages_set_no_session_cookie(app, client, make_org):
         response = client.get(path)
         assert not [h for h in response.headers.getlist("Set-Cookie")
                     if h.startswith("session=")], path
+
+
+def test_a_login_keeps_the_cache_but_a_new_display_name_clears_it(app, client, make_account,
+                                                                  login):
+    _settings_row()
+    account = make_account("camille")
+    before = _version()
+    login(account)
+    assert _version() == before  # last_login_at is not shown anywhere public
+    account.display_name = "Camille M."
+    db.session.commit()
+    assert _version() == before + 1
