@@ -368,12 +368,38 @@ def run_mode(mode: str, cfg: RunConfig) -> list[Result]:
     return results
 
 
+#: BENCH.md: on two cores the scale-out mode cannot be faster; it must keep 0.8 × mode A.
+SCALE_OUT_GOAL = 0.8
+
+
+def compare_modes(results: list[Result]) -> list[Result]:
+    """Mode B's throughput over mode A's, per page (measured in one run, one after the other)."""
+    by_mode = {(r.mode, r.name): r for r in results if r.value}
+    rows = []
+    for (mode, name), a in by_mode.items():
+        b = by_mode.get(("B", name))
+        if mode != "A" or b is None:
+            continue
+        ratio = b.value / a.value
+        rows.append(Result(scenario=SCENARIO, mode="B/A", name=name, path=a.path,
+                           goal=SCALE_OUT_GOAL, value=b.value, reference=a.value,
+                           ratio=ratio, passed=ratio >= SCALE_OUT_GOAL,
+                           note="mode B req/s over mode A req/s"))
+    if rows:
+        print("\n  scale-out: mode B throughput / mode A throughput (goal ≥ 0.8)")
+        for row in rows:
+            verdict = "PASS" if row.passed else "FAIL"
+            print(f"  {row.name:<36} {row.value:>8.0f} / {row.reference:>8.0f} = "
+                  f"{row.ratio:5.2f}  {verdict}")
+    return rows
+
+
 def run(cfg: RunConfig, modes: tuple[str, ...] = ("A", "B")) -> list[Result]:
     print(f"\n== {TITLE}", flush=True)
     results: list[Result] = []
     for mode in modes:
         results += run_mode(mode, cfg)
-    return results
+    return results + compare_modes(results)
 
 
 def main(argv: list[str] | None = None) -> int:
