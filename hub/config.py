@@ -69,6 +69,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("HUB_TOKEN_MAX_AGE_HOURS", 48, int, "Validity of e-mail confirmation, password "
             "reset and invitation links."),
     Setting("HUB_LOG_LEVEL", "INFO", str, "Python logging level."),
+    Setting("HUB_OIDC_PROVIDERS", "", str, "Path to a TOML or JSON file declaring OpenID "
+            "Connect / OAuth2 sign-in providers (`[[providers]]` tables, see the README). "
+            "They come in addition to those admins add in the administration area."),
+    Setting("HUB_OIDC_TIMEOUT", 10, int, "Seconds before a request to an identity provider "
+            "(discovery, keys, token, userinfo) is given up."),
 )
 
 SETTING_NAMES = frozenset(s.name for s in SETTINGS)
@@ -148,6 +153,7 @@ def to_flask_config(settings: dict[str, Any]) -> dict[str, Any]:
         raise ConfigError("HUB_DEFAULT_LOCALE must be fr or en")
 
     testing = env == "testing"
+    oidc_providers = _oidc_providers(settings["HUB_OIDC_PROVIDERS"])
     return {
         **settings,
         "TESTING": testing,
@@ -174,7 +180,25 @@ def to_flask_config(settings: dict[str, Any]) -> dict[str, Any]:
         "BABEL_TRANSLATION_DIRECTORIES": str(Path(__file__).parent / "translations"),
         "RATELIMIT_STORAGE_URI": settings["HUB_REDIS_URL"] or "memory://",
         "RATELIMIT_HEADERS_ENABLED": True,
+        "HUB_OIDC_PROVIDER_LIST": oidc_providers,
     }
+
+
+def _oidc_providers(path: str) -> tuple:
+    """Providers the deployment declares, read and checked once at start-up."""
+    if not path:
+        return ()
+    import json
+
+    from hub.accounts.oidc import providers_from_document
+
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read()
+        data = json.loads(raw) if path.endswith(".json") else tomllib.loads(raw.decode())
+        return tuple(providers_from_document(data, dict(os.environ)))
+    except (OSError, ValueError) as exc:  # tomllib and json errors are ValueErrors
+        raise ConfigError(f"HUB_OIDC_PROVIDERS ({path}): {exc}") from None
 
 
 def _engine_options(url: str) -> dict[str, Any]:

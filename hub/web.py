@@ -102,6 +102,7 @@ def _register_jobs(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from hub.accounts.sso_views import bp as sso_bp
     from hub.accounts.views import bp as accounts_bp
     from hub.admin.views import bp as admin_bp
     from hub.main import bp as main_bp
@@ -109,6 +110,7 @@ def _register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(main_bp)
     app.register_blueprint(accounts_bp)
+    app.register_blueprint(sso_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(orgs_bp)
 

@@ -73,3 +73,14 @@ class DeleteAccountForm(FlaskForm):
     ])
     confirm = BooleanField(_l("I understand that this cannot be undone"),
                            validators=[DataRequired()])
+
+
+class ChooseHandleForm(FlaskForm):
+    """First sign-in through an identity provider: the handle, and the charter."""
+
+    handle = StringField(_l("Handle"), validators=[DataRequired(), Length(max=40)])
+    charter = BooleanField(_l("I accept the instance charter"))
+
+
+class UnlinkForm(FlaskForm):
+    """A button that removes one linked identity: nothing but the CSRF token."""

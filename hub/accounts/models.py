@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hub.extensions import db
@@ -82,3 +82,56 @@ class Account(db.Model):
 
     def __repr__(self) -> str:
         return f"<Account @{self.handle}>"
+
+
+class IdentityProvider(db.Model):
+    """An OpenID Connect (or plain OAuth2) provider admins let people sign in with.
+
+    Providers can also be declared by the deployment (``HUB_OIDC_PROVIDERS``); those are
+    not rows, see ``hub.accounts.providers``.
+    """
+
+    __tablename__ = "identity_provider"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: In URLs (``/auth/<slug>/login``) and on linked identities.
+    slug: Mapped[str] = mapped_column(String(40), unique=True)
+    #: The button reads "Sign in with <label>".
+    label: Mapped[str] = mapped_column(String(100))
+    #: OpenID Connect discovery document; when set, the endpoints below are read from it.
+    discovery_url: Mapped[str] = mapped_column(String(500), default="")
+    #: For plain OAuth2 providers (no discovery): what identities are linked under.
+    issuer: Mapped[str] = mapped_column(String(500), default="")
+    authorize_url: Mapped[str] = mapped_column(String(500), default="")
+    token_url: Mapped[str] = mapped_column(String(500), default="")
+    userinfo_url: Mapped[str] = mapped_column(String(500), default="")
+    client_id: Mapped[str] = mapped_column(String(255))
+    client_secret: Mapped[str] = mapped_column(String(500), default="")
+    scopes: Mapped[str] = mapped_column(String(255), default="openid profile email")
+    claim_subject: Mapped[str] = mapped_column(String(60), default="sub")
+    claim_handle: Mapped[str] = mapped_column(String(60), default="preferred_username")
+    claim_name: Mapped[str] = mapped_column(String(60), default="name")
+    claim_email: Mapped[str] = mapped_column(String(60), default="email")
+    #: Whether a first sign-in may create an account (else only linked accounts get in).
+    allow_signup: Mapped[bool] = mapped_column(default=True)
+    #: Whether the e-mail the provider asserts counts as confirmed.
+    trust_email: Mapped[bool] = mapped_column(default=False)
+    is_enabled: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class LinkedIdentity(db.Model):
+    """An identity at a provider (issuer + subject, never the e-mail) that opens an account."""
+
+    __tablename__ = "linked_identity"
+    __table_args__ = (UniqueConstraint("issuer", "subject"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id", ondelete="CASCADE"),
+                                            index=True)
+    #: The provider configuration it was linked through (a row's or a deployment's slug).
+    provider_slug: Mapped[str] = mapped_column(String(40))
+    issuer: Mapped[str] = mapped_column(String(500))
+    subject: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from hub.accounts.handles import canonical_handle
-from hub.accounts.models import Account, Handle
+from hub.accounts.models import Account, Handle, LinkedIdentity
 from hub.errors import NotFound
 from hub.extensions import db
 
@@ -51,3 +51,14 @@ def handle_taken(key: str) -> bool:
 def list_admins() -> list[Account]:
     return list(db.session.scalars(
         select(Account).where(Account.role == "admin", Account.status == "active")))
+
+
+def find_link(identity) -> LinkedIdentity | None:
+    """The link of a provider identity (issuer + subject), whichever account holds it."""
+    return db.session.scalar(select(LinkedIdentity).where(
+        LinkedIdentity.issuer == identity.issuer, LinkedIdentity.subject == identity.subject))
+
+
+def list_links(account: Account) -> list[LinkedIdentity]:
+    return list(db.session.scalars(select(LinkedIdentity).where(
+        LinkedIdentity.account_id == account.id).order_by(LinkedIdentity.id)))

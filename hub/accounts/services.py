@@ -113,6 +113,9 @@ def register(draft: Registration) -> Account:
     from hub.admin.queries import instance_settings
     from hub.orgs.services import invitation_for_signup
 
+    if instance_settings().provider_only:
+        raise PermissionDenied(_("On this instance, accounts are created by signing in with "
+                                 "an identity provider."))
     mode = instance_settings().registration_mode
     invitation = None
     if draft.invitation_token:
@@ -211,6 +214,11 @@ def authenticate(identifier: str, password: str) -> Account:
         raise LoginRefused(_("Wrong handle, e-mail or password."), "credentials")
     if account.status == "suspended":
         raise LoginRefused(_("This account is suspended."), "suspended", account)
+    from hub.admin.queries import instance_settings
+
+    if instance_settings().provider_only and account.role != "admin":
+        raise LoginRefused(_("Passwords are disabled on this instance: sign in with an "
+                             "identity provider."), "provider_only", account)
     if account.status == "pending":
         raise LoginRefused(_("Your registration is waiting for an administrator's approval."),
                            "pending", account)
@@ -330,6 +338,10 @@ def delete_account(account: Account, password: str, keep_content: bool) -> None:
                                                 Invitation.status == "pending"))
     if not keep_content:
         delete_published_content(account)
+    from hub.accounts.models import LinkedIdentity
+
+    # The provider identities no longer open anything; the person may join again with them.
+    db.session.execute(delete(LinkedIdentity).where(LinkedIdentity.account_id == account.id))
     account.status = "deleted"
     account.deleted_at = utcnow()
     account.email = None

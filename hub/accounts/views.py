@@ -170,8 +170,11 @@ def login():
             login_user(account, remember=form.remember.data)
             flash(_("Welcome, %(name)s!", name=account.name), "success")
             return redirect(_safe_next(url_for("accounts.dashboard")))
+    from hub.accounts.providers import list_providers
+
     status = 400 if request.method == "POST" else 200
-    return render_template("accounts/login.html", form=form, unconfirmed=unconfirmed), status
+    return render_template("accounts/login.html", form=form, unconfirmed=unconfirmed,
+                           providers=list_providers(), next_url=_safe_next("")), status
 
 
 @bp.post("/logout")
@@ -266,13 +269,24 @@ def edit_profile():
 @login_required
 def settings():
     return render_template("accounts/settings.html", password_form=ChangePasswordForm(),
-                           email_form=ChangeEmailForm(), delete_form=DeleteAccountForm())
+                           email_form=ChangeEmailForm(), delete_form=DeleteAccountForm(),
+                           **_identity_context())
+
+
+def _identity_context() -> dict:
+    """The settings page's "Sign-in providers" section: linked identities, providers."""
+    from hub.accounts.forms import UnlinkForm
+    from hub.accounts.providers import list_providers, provider_labels
+    from hub.accounts.queries import list_links
+
+    return {"links": list_links(me()), "providers": list_providers(),
+            "provider_labels": provider_labels(), "unlink_form": UnlinkForm()}
 
 
 def _settings_page(status: int = 400, **forms):
     context = {"password_form": ChangePasswordForm(formdata=None),
                "email_form": ChangeEmailForm(formdata=None),
-               "delete_form": DeleteAccountForm(formdata=None), **forms}
+               "delete_form": DeleteAccountForm(formdata=None), **_identity_context(), **forms}
     return render_template("accounts/settings.html", **context), status
 
 

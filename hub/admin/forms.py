@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    PasswordField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+    URLField,
+)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional
 
@@ -62,3 +71,42 @@ class RoleForm(ActionForm):
 class InviteForm(FlaskForm):
     email = EmailField(_l("E-mail address"),
                        validators=[DataRequired(), Email(), Length(max=254)])
+
+
+class ProviderForm(FlaskForm):
+    """An OpenID Connect provider (discovery URL) or a plain OAuth2 one (three endpoints)."""
+
+    slug = StringField(_l("Short name (in addresses)"),
+                       validators=[DataRequired(), Length(max=40)])
+    label = StringField(_l("Button label"), validators=[DataRequired(), Length(max=100)])
+    discovery_url = URLField(_l("OpenID Connect discovery URL"),
+                             validators=[Optional(), Length(max=500)])
+    authorize_url = URLField(_l("Authorization endpoint (plain OAuth2)"),
+                             validators=[Optional(), Length(max=500)])
+    token_url = URLField(_l("Token endpoint (plain OAuth2)"),
+                         validators=[Optional(), Length(max=500)])
+    userinfo_url = URLField(_l("Userinfo endpoint"), validators=[Optional(), Length(max=500)])
+    issuer = StringField(_l("Issuer (plain OAuth2, optional)"),
+                         validators=[Optional(), Length(max=500)])
+    client_id = StringField(_l("Client id"), validators=[DataRequired(), Length(max=255)])
+    client_secret = PasswordField(_l("Client secret"), validators=[Optional(), Length(max=500)])
+    scopes = StringField(_l("Scopes"), default="openid profile email",
+                         validators=[DataRequired(), Length(max=255)])
+    claim_subject = StringField(_l("Claim with the stable user id"), default="sub",
+                                validators=[DataRequired(), Length(max=60)])
+    claim_handle = StringField(_l("Claim proposing the handle"), default="preferred_username",
+                               validators=[DataRequired(), Length(max=60)])
+    claim_name = StringField(_l("Claim with the display name"), default="name",
+                             validators=[DataRequired(), Length(max=60)])
+    claim_email = StringField(_l("Claim with the e-mail"), default="email",
+                              validators=[DataRequired(), Length(max=60)])
+    allow_signup = BooleanField(_l("New accounts may be created through this provider"),
+                                default=True)
+    trust_email = BooleanField(_l("E-mail addresses it asserts as verified count as "
+                                  "confirmed"))
+    is_enabled = BooleanField(_l("Enabled (shown on the login page)"), default=True)
+
+
+class ProviderModeForm(FlaskForm):
+    provider_only = BooleanField(_l("Provider only: local passwords work for administrators "
+                                    "only"))

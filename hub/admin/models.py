@@ -31,6 +31,8 @@ class InstanceSettings(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     #: Bumped by every write that changes what visitors see; keys the page cache and ETags.
     content_version: Mapped[int] = mapped_column(default=0, server_default="0")
+    #: Local passwords work for administrators only; everyone else signs in with a provider.
+    provider_only: Mapped[bool] = mapped_column(default=False, server_default="0")
 
 
 class AdminAction(db.Model):

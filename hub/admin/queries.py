@@ -21,7 +21,8 @@ def instance_settings() -> InstanceSettings:
         if cached is None:
             cached = InstanceSettings(id=1, name="Maillage", description="", contact_email="",
                                       default_locale=current_app.config["HUB_DEFAULT_LOCALE"],
-                                      registration_mode="open", org_creation="anyone")
+                                      registration_mode="open", org_creation="anyone",
+                                      provider_only=False)
         g._hub_instance_settings = cached
     return cached
 
@@ -74,3 +75,20 @@ def list_instance_invitations(limit: int = 50) -> list[Invitation]:
                                  Invitation.expires_at > utcnow())
         .options(selectinload(Invitation.inviter))
         .order_by(Invitation.id.desc()).limit(limit)))
+
+
+def list_provider_rows():
+    """Providers admins added, by label (the deployment's are in the app's config)."""
+    from hub.accounts.models import IdentityProvider
+
+    return list(db.session.scalars(select(IdentityProvider).order_by(IdentityProvider.label)))
+
+
+def get_provider_row(provider_id: int):
+    from hub.accounts.models import IdentityProvider
+    from hub.errors import NotFound
+
+    row = db.session.get(IdentityProvider, provider_id)
+    if row is None:
+        raise NotFound("provider")
+    return row

@@ -220,3 +220,80 @@ def revoke_instance_invitation(actor: Account, invitation_id: int) -> None:
     invitation.responded_at = utcnow()
     record_action(actor, "instance.revoke_invitation", "invitation", invitation.id,
                   email=invitation.email)
+
+
+# -- identity providers ----------------------------------------------------------------
+
+
+PROVIDER_FIELDS = ("slug", "label", "discovery_url", "issuer", "authorize_url", "token_url",
+                   "userinfo_url", "client_id", "client_secret", "scopes", "claim_subject",
+                   "claim_handle", "claim_name", "claim_email", "allow_signup", "trust_email",
+                   "is_enabled")
+
+
+def _provider_message(problem: str) -> tuple[str, str | None]:
+    return {
+        "slug": (_("Use 1 to 40 lowercase letters, digits, - or _."), "slug"),
+        "label": (_("The label is required."), "label"),
+        "client_id": (_("The client id is required."), "client_id"),
+        "endpoints": (_("Give a discovery URL, or the authorization and token endpoints."),
+                      "discovery_url"),
+        "userinfo": (_("A plain OAuth2 provider needs a userinfo endpoint."), "userinfo_url"),
+        "url": (_("Addresses must start with https:// (or http:// on loopback)."),
+                "discovery_url"),
+        "insecure": (_("Addresses must start with https:// (or http:// on loopback)."),
+                     "discovery_url"),
+    }[problem]
+
+
+def save_provider(actor: Account, provider_id: int | None, values: dict[str, Any]):
+    """Create or change a provider row; an empty secret keeps the current one."""
+    from hub.accounts.models import IdentityProvider
+    from hub.accounts.oidc import ProviderConfig, is_insecure_url, provider_problem
+    from hub.accounts.providers import clear_cache
+
+    _require_admin(actor)
+    values = {k: (v.strip() if isinstance(v, str) else v) for k, v in values.items()
+              if k in PROVIDER_FIELDS}
+    row = None
+    if provider_id is not None:
+        row = db.session.get(IdentityProvider, provider_id)
+        if row is None:
+            raise NotFound(_("No such identity provider."))
+        if not values.get("client_secret"):
+            values["client_secret"] = row.client_secret
+    problem = provider_problem(ProviderConfig(**values))
+    allow_http = current_app.config["HUB_ENV"] in {"testing", "development"}
+    if problem is None and any(is_insecure_url(values.get(k) or "https://x", allow_http)
+                               for k in ("discovery_url", "authorize_url", "token_url",
+                                         "userinfo_url")):
+        problem = "insecure"
+    if problem:
+        message, field = _provider_message(problem)
+        raise ValidationFailed(message, field=field)
+    declared = {p.slug for p in current_app.config.get("HUB_OIDC_PROVIDER_LIST", ())}
+    taken = db.session.scalar(select(IdentityProvider).where(
+        IdentityProvider.slug == values["slug"]))
+    if values["slug"] in declared or (taken is not None and taken is not row):
+        raise ValidationFailed(_("Another provider uses this short name."), field="slug")
+    if row is None:
+        row = IdentityProvider(**values)
+        db.session.add(row)
+        action = "provider.create"
+    else:
+        for key, value in values.items():
+            setattr(row, key, value)
+        action = "provider.update"
+    db.session.flush()
+    clear_cache()
+    record_action(actor, action, "provider", row.id, slug=row.slug)
+    return row
+
+
+def set_provider_only(actor: Account, provider_only: bool) -> InstanceSettings:
+    _require_admin(actor)
+    settings = ensure_settings()
+    if settings.provider_only != provider_only:
+        settings.provider_only = provider_only
+        record_action(actor, "instance.provider_only", "instance", 1, enabled=provider_only)
+    return settings

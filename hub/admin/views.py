@@ -22,16 +22,20 @@ from hub.admin.forms import (
     ROLE_CHOICES,
     ActionForm,
     InviteForm,
+    ProviderForm,
+    ProviderModeForm,
     RoleForm,
     SettingsForm,
     SuspendForm,
 )
 from hub.admin.queries import (
     count_accounts_by_status,
+    get_provider_row,
     instance_settings,
     list_accounts,
     list_admin_actions,
     list_instance_invitations,
+    list_provider_rows,
 )
 from hub.errors import NotFound, PermissionDenied, ValidationFailed
 from hub.extensions import db, login
@@ -54,6 +58,9 @@ ACTION_LABELS = {
     "account.suspend": _l("suspended an account"),
     "account.reinstate": _l("reinstated an account"),
     "account.set_role": _l("changed an instance role"),
+    "provider.create": _l("added an identity provider"),
+    "provider.update": _l("changed an identity provider"),
+    "instance.provider_only": _l("changed the provider-only mode"),
 }
 
 
@@ -244,3 +251,43 @@ def log():
     next_after = rows[PAGE_SIZE - 1].id if len(rows) > PAGE_SIZE else None
     return render_template("admin/log.html", actions=rows[:PAGE_SIZE], after=after,
                            next_after=next_after)
+
+
+# -- identity providers ------------------------------------------------------------------
+
+
+@bp.route("/providers", methods=["GET", "POST"])
+def providers():
+    from flask import current_app
+
+    from hub.accounts.sso import redirect_uri
+
+    form = ProviderModeForm(obj=instance_settings())
+    if form.validate_on_submit():
+        services.set_provider_only(current_user, bool(form.provider_only.data))
+        db.session.commit()
+        flash(_("The settings are saved."), "success")
+        return redirect(url_for("admin.providers"))
+    return render_template("admin/providers.html", form=form, rows=list_provider_rows(),
+                           declared=current_app.config.get("HUB_OIDC_PROVIDER_LIST", ()),
+                           redirect_uri=redirect_uri())
+
+
+@bp.route("/providers/new", methods=["GET", "POST"])
+@bp.route("/providers/<int:provider_id>", methods=["GET", "POST"])
+def edit_provider(provider_id: int | None = None):
+    row = get_provider_row(provider_id) if provider_id is not None else None
+    form = ProviderForm(obj=row)
+    if form.validate_on_submit():
+        values = {name: form[name].data for name in services.PROVIDER_FIELDS}
+        try:
+            services.save_provider(current_user, provider_id, values)
+            db.session.commit()
+        except ValidationFailed as exc:
+            db.session.rollback()
+            form_error(form, exc)
+        else:
+            flash(_("The identity provider is saved."), "success")
+            return redirect(url_for("admin.providers"))
+    status = 400 if request.method == "POST" else 200
+    return render_template("admin/provider_form.html", form=form, row=row), status

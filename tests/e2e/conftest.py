@@ -11,6 +11,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -77,7 +78,15 @@ class LiveServer:
 
 @pytest.fixture
 def live_server(make_app, database_url, tmp_path) -> Iterator[LiveServer]:
-    port = _free_port()
+    with start_live_server(make_app, database_url, tmp_path) as server:
+        yield server
+
+
+@contextmanager
+def start_live_server(make_app, database_url, tmp_path, port: int | None = None,
+                      **extra_env: str) -> Iterator[LiveServer]:
+    """``maillage run`` on ``port`` (a free one by default), with extra environment."""
+    port = port or _free_port()
     base = f"http://127.0.0.1:{port}"
     app = make_app(HUB_BASE_URL=base)  # shares the database; wiped after the test
     instance = Path(app.config["HUB_INSTANCE_PATH"])
@@ -86,7 +95,8 @@ def live_server(make_app, database_url, tmp_path) -> Iterator[LiveServer]:
            "HUB_QUEUE_NAME": app.config["HUB_QUEUE_NAME"],
            "HUB_REDIS_URL": app.config["HUB_REDIS_URL"],
            "HUB_SECRET_KEY": app.config["SECRET_KEY"], "HUB_MAIL_BACKEND": "file",
-           "HUB_SWEEP_INTERVAL": "2", "HUB_LOGIN_RATE_LIMIT": "1000 per minute"}
+           "HUB_SWEEP_INTERVAL": "2", "HUB_LOGIN_RATE_LIMIT": "1000 per minute",
+           **extra_env}
     log = open(tmp_path / "server.log", "wb")  # noqa: SIM115
     proc = subprocess.Popen([sys.executable, "-m", "hub.cli", "run", "--port", str(port)],
                             env=env, stdout=log, stderr=subprocess.STDOUT)
