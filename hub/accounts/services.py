@@ -22,7 +22,12 @@ from hub.accounts.passwords import (
     password_problem,
     verify_password,
 )
-from hub.accounts.queries import find_account_by_email, find_account_by_login, list_admins
+from hub.accounts.queries import (
+    find_account_by_email,
+    find_account_by_login,
+    list_admins,
+    list_links,
+)
 from hub.errors import Conflict, PermissionDenied, ValidationFailed
 from hub.extensions import db
 from hub.images import remove_image, store_image
@@ -276,10 +281,19 @@ def change_password(account: Account, current: str, new: str) -> None:
     account.security_stamp = _new_stamp()
 
 
+def confirm_identity(account: Account, secret: str) -> None:
+    """The password, or — for accounts that only sign in through a provider — the handle."""
+    if account.password_hash is None:
+        if canonical_handle(secret) != account.handle_key:
+            raise ValidationFailed(_("Type your handle to confirm."), field="current_password")
+        return
+    if not verify_password(account.password_hash, secret):
+        raise ValidationFailed(_("The current password is wrong."), field="current_password")
+
+
 def change_email(account: Account, password: str, new_email: str) -> None:
     """The new address is used once confirmed; the old one is told of the change."""
-    if not verify_password(account.password_hash, password):
-        raise ValidationFailed(_("The current password is wrong."), field="current_password")
+    confirm_identity(account, password)
     new_email = _ensure_email_free(new_email, account)
     if account.email and new_email.lower() == account.email.lower():
         raise ValidationFailed(_("This is already your address."), field="email")
@@ -322,8 +336,7 @@ def delete_account(account: Account, password: str, keep_content: bool) -> None:
     from hub.orgs.models import Membership
     from hub.orgs.services import sole_owned_organisations
 
-    if not verify_password(account.password_hash, password):
-        raise ValidationFailed(_("The current password is wrong."), field="current_password")
+    confirm_identity(account, password)
     orgs = sole_owned_organisations(account)
     if orgs:
         names = ", ".join(org.name for org in orgs)
@@ -396,6 +409,11 @@ def export_data(account: Account) -> dict[str, Any]:
         "invitations": [
             {"organisation": i.org.handle if i.org else None, "role": i.role,
              "status": i.status, "created_at": _iso(i.created_at)} for i in invitations
+        ],
+        "sign_in_providers": [
+            {"provider": link.provider_slug, "issuer": link.issuer, "subject": link.subject,
+             "linked_at": _iso(link.created_at), "last_login_at": _iso(link.last_login_at)}
+            for link in list_links(account)
         ],
     }
 
