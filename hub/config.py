@@ -69,6 +69,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("HUB_TOKEN_MAX_AGE_HOURS", 48, int, "Validity of e-mail confirmation, password "
             "reset and invitation links."),
     Setting("HUB_LOG_LEVEL", "INFO", str, "Python logging level."),
+    Setting("HUB_OUTBOUND_ALLOW_PRIVATE", False, bool, "Let outbound requests reach private, "
+            "loopback and link-local addresses (test networks, an identity provider on the "
+            "LAN). Off: such requests are refused (SSRF guard)."),
     Setting("HUB_OIDC_PROVIDERS", "", str, "Path to a TOML or JSON file declaring OpenID "
             "Connect / OAuth2 sign-in providers (`[[providers]]` tables, see the README). "
             "They come in addition to those admins add in the administration area."),

@@ -19,7 +19,6 @@ import requests
 from flask import current_app
 from sqlalchemy import select
 
-from hub import __version__
 from hub.accounts.models import IdentityProvider
 from hub.accounts.oidc import (
     Endpoints,
@@ -31,7 +30,9 @@ from hub.accounts.oidc import (
     is_insecure_url,
     validate_id_token,
 )
+from hub.errors import FetchError
 from hub.extensions import db
+from hub.federation.client import fetch, make_session
 
 log = logging.getLogger(__name__)
 
@@ -76,16 +77,19 @@ def _allow_http() -> bool:
 def _http(method: str, url: str, **kwargs) -> requests.Response:
     if is_insecure_url(url, _allow_http()):
         raise OIDCError("insecure", url)
-    headers = {"User-Agent": f"Maillage/{__version__}", "Accept": "application/json",
-               **kwargs.pop("headers", {})}
+    headers = {"Accept": "application/json", **kwargs.pop("headers", {})}
     try:
-        response = requests.request(method, url, headers=headers, allow_redirects=False,
-                                    timeout=current_app.config["HUB_OIDC_TIMEOUT"], **kwargs)
-    except requests.RequestException as exc:
-        log.warning("identity provider unreachable: %s %s (%s)", method, url,
-                    type(exc).__name__)
+        return fetch(_outbound(), method, url, headers=headers, max_bytes=MAX_BODY,
+                     timeout=current_app.config["HUB_OIDC_TIMEOUT"], **kwargs)
+    except FetchError as exc:
+        log.warning("identity provider unreachable: %s %s (%s)", method, url, exc.message)
         raise OIDCError("unreachable", url) from None
-    return response
+
+
+def _outbound(session: requests.Session | None = None) -> requests.Session:
+    """Sessions go through the one outbound client and its SSRF guard."""
+    return make_session(allow_private=current_app.config["HUB_OUTBOUND_ALLOW_PRIVATE"],
+                        session=session)
 
 
 def _json(response: requests.Response) -> dict[str, Any]:
@@ -155,9 +159,8 @@ def exchange_code(provider: ProviderConfig, endpoints: Endpoints, pending: Pendi
     for url in (endpoints.token_url, endpoints.userinfo_url, endpoints.jwks_url):
         if url and is_insecure_url(url, _allow_http()):
             raise OIDCError("insecure", url)
-    session = OAuth2Session(provider.client_id, redirect_uri=redirect_uri,
-                            scope=provider.scope_list, state=pending.state)
-    session.headers["User-Agent"] = f"Maillage/{__version__}"
+    session = _outbound(OAuth2Session(provider.client_id, redirect_uri=redirect_uri,
+                                      scope=provider.scope_list, state=pending.state))
     timeout = current_app.config["HUB_OIDC_TIMEOUT"]
     try:
         token = session.fetch_token(

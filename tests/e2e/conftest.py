@@ -95,6 +95,7 @@ def start_live_server(make_app, database_url, tmp_path, port: int | None = None,
            "HUB_QUEUE_NAME": app.config["HUB_QUEUE_NAME"],
            "HUB_REDIS_URL": app.config["HUB_REDIS_URL"],
            "HUB_SECRET_KEY": app.config["SECRET_KEY"], "HUB_MAIL_BACKEND": "file",
+           "HUB_OUTBOUND_ALLOW_PRIVATE": "1",
            "HUB_SWEEP_INTERVAL": "2", "HUB_LOGIN_RATE_LIMIT": "1000 per minute",
            **extra_env}
     log = open(tmp_path / "server.log", "wb")  # noqa: SIM115

@@ -36,6 +36,8 @@ def base_overrides(instance: Path, database_url: str, **extra) -> dict:
         "HUB_MAIL_BACKEND": "file",
         # Messages are asserted in English; tests of the French interface ask for it.
         "HUB_DEFAULT_LOCALE": "en",
+        # Peers (the identity provider, later other instances) listen on loopback.
+        "HUB_OUTBOUND_ALLOW_PRIVATE": True,
         "HUB_LOGIN_RATE_LIMIT": "1000 per minute",
         "HUB_LOG_LEVEL": "WARNING",
         "RATELIMIT_KEY_PREFIX": f"test-{uuid.uuid4().hex[:10]}",

@@ -1,0 +1,1 @@
+"""Federation and everything that talks to other servers; for now the one outbound client."""
