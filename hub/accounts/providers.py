@@ -33,6 +33,7 @@ from hub.accounts.oidc import (
 from hub.errors import FetchError
 from hub.extensions import db
 from hub.federation.client import fetch, make_session
+from hub.sealed import unseal
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +46,8 @@ MAX_BODY = 512 * 1024
 
 def config_of(row: IdentityProvider) -> ProviderConfig:
     return ProviderConfig(
-        slug=row.slug, label=row.label, client_id=row.client_id, client_secret=row.client_secret,
+        slug=row.slug, label=row.label, client_id=row.client_id,
+        client_secret=unseal(row.client_secret, current_app.config["SECRET_KEY"]),
         discovery_url=row.discovery_url, issuer=row.issuer, authorize_url=row.authorize_url,
         token_url=row.token_url, userinfo_url=row.userinfo_url, scopes=row.scopes,
         claim_subject=row.claim_subject, claim_handle=row.claim_handle,

@@ -89,7 +89,7 @@ class ProviderForm(FlaskForm):
     issuer = StringField(_l("Issuer (plain OAuth2, optional)"),
                          validators=[Optional(), Length(max=500)])
     client_id = StringField(_l("Client id"), validators=[DataRequired(), Length(max=255)])
-    client_secret = PasswordField(_l("Client secret"), validators=[Optional(), Length(max=500)])
+    client_secret = PasswordField(_l("Client secret"), validators=[Optional(), Length(max=300)])
     scopes = StringField(_l("Scopes"), default="openid profile email",
                          validators=[DataRequired(), Length(max=255)])
     claim_subject = StringField(_l("Claim with the stable user id"), default="sub",

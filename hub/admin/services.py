@@ -16,6 +16,7 @@ from hub.admin.models import REGISTRATION_MODES, AdminAction, InstanceSettings
 from hub.errors import NotFound, PermissionDenied, ValidationFailed
 from hub.extensions import db
 from hub.models_base import utcnow
+from hub.sealed import seal
 from hub.urls import external_url
 
 if TYPE_CHECKING:
@@ -276,6 +277,10 @@ def save_provider(actor: Account, provider_id: int | None, values: dict[str, Any
         IdentityProvider.slug == values["slug"]))
     if values["slug"] in declared or (taken is not None and taken is not row):
         raise ValidationFailed(_("Another provider uses this short name."), field="slug")
+    if values.get("client_secret") and (row is None
+                                        or values["client_secret"] != row.client_secret):
+        values["client_secret"] = seal(values["client_secret"],
+                                       current_app.config["SECRET_KEY"])
     if row is None:
         row = IdentityProvider(**values)
         db.session.add(row)

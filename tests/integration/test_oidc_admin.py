@@ -5,7 +5,9 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from hub.accounts.models import IdentityProvider
+from hub.accounts.providers import find_provider
 from hub.extensions import db
+from hub.sealed import unseal
 
 FORM = {"slug": "asso", "label": "Asso SSO", "client_id": "hub", "client_secret": "s3cret",
         "discovery_url": "https://id.example.org/realms/asso/.well-known/openid-configuration",
@@ -21,13 +23,18 @@ def test_admin_adds_and_edits_a_provider_which_then_shows_on_the_login_page(
     response = client.post("/admin/providers/new", data=FORM)
     assert response.status_code == 302
     row = db.session.scalar(select(IdentityProvider))
-    assert row.client_secret == "s3cret" and row.allow_signup and not row.trust_email
+    # Stored sealed: a database dump does not show the secret.
+    assert "s3cret" not in row.client_secret
+    assert unseal(row.client_secret, app.config["SECRET_KEY"]) == "s3cret"
+    assert row.allow_signup and not row.trust_email
+    sealed = row.client_secret
     # An empty secret keeps the stored one.
     response = client.post(f"/admin/providers/{row.id}",
                            data={**FORM, "label": "Our SSO", "client_secret": ""})
     assert response.status_code == 302
     db.session.expire_all()
-    assert (row.label, row.client_secret) == ("Our SSO", "s3cret")
+    assert (row.label, row.client_secret) == ("Our SSO", sealed)
+    assert find_provider("asso").client_secret == "s3cret"
     client.post("/logout", data={})
     assert "Sign in with Our SSO" in client.get("/login").get_data(as_text=True)
 
