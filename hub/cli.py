@@ -195,10 +195,5 @@ def cmd_create_admin(app, args) -> int:
     return 0
 
 
-def register_commands(app) -> None:
-    """Flask's own CLI (``flask db …`` for migrations) needs nothing more from us."""
-    return None
-
-
 if __name__ == "__main__":
     sys.exit(main())

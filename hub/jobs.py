@@ -43,7 +43,6 @@ class JobQueue:
         self._handlers: dict[str, Handler] = {}
         self._tasks: dict[str, Any] = {}
         self._sweepers: list[Sweeper] = []
-        self.app: Flask | None = None
 
     def register(self, name: str, handler: Handler) -> None:
         self._handlers[name] = handler
@@ -52,7 +51,6 @@ class JobQueue:
         self._sweepers.append(sweeper)
 
     def init_app(self, app: Flask) -> None:
-        self.app = app
         name = app.config["HUB_QUEUE_NAME"]
         if app.config["HUB_REDIS_URL"]:
             self.huey = RedisHuey(name, url=app.config["HUB_REDIS_URL"], results=False)

@@ -20,6 +20,7 @@ from sqlalchemy import text
 
 from hub.extensions import db
 from hub.pagecache import public_page
+from hub.views_common import is_local_path
 from hub.web import LOCALES
 
 bp = Blueprint("main", __name__)
@@ -77,8 +78,6 @@ def set_locale():
     if locale not in LOCALES:
         abort(400)
     session["locale"] = locale
-    from hub.accounts.views import is_local_path
-
     target = request.values.get("next", "")
     if not is_local_path(target):  # "/<TAB>/evil.example" became "//evil.example"
         target = url_for("main.home")

@@ -6,9 +6,8 @@ Kept apart from ``create_app`` so the factory reads as one screen.
 from __future__ import annotations
 
 import logging
-import secrets
 
-from flask import Flask, g, has_request_context, request, session
+from flask import Flask, has_request_context, request, session
 from flask_babel import get_locale
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -16,6 +15,7 @@ from sqlalchemy.engine import Engine
 from hub.extensions import babel, csrf, db, limiter, login, migrate
 
 LOCALES = ("fr", "en")
+_process_hooks_installed = False
 
 #: No third-party request from any page: remote images in user Markdown are kept in the
 #: HTML (the sanitiser allows https) but the browser does not fetch them until an image
@@ -39,11 +39,9 @@ def configure(app: Flask) -> None:
     _register_jobs(app)
     _register_blueprints(app)
     _install_request_hooks(app)
-    from hub.cli import register_commands
     from hub.errors import register_error_handlers
 
     register_error_handlers(app)
-    register_commands(app)
 
 
 def _bind_extensions(app: Flask) -> None:
@@ -90,14 +88,15 @@ def _register_jobs(app: Flask) -> None:
     from hub.jobs import install_session_hooks, jobs
     from hub.mail.sender import due_emails, send_email
 
-    if not getattr(jobs, "_hub_registered", False):
+    global _process_hooks_installed
+    if not _process_hooks_installed:  # handlers and session hooks are per process
         from hub.pagecache import install_version_hooks
 
         jobs.register("send_email", send_email)
         jobs.register_sweeper(due_emails)
         install_session_hooks()
         install_version_hooks()
-        jobs._hub_registered = True  # type: ignore[attr-defined]
+        _process_hooks_installed = True
     jobs.init_app(app)
 
 
@@ -141,10 +140,6 @@ def _install_request_hooks(app: Flask) -> None:
         return {"instance": instance_settings(), "current_locale": str(get_locale()),
                 "locales": LOCALES, "role_label": role_label,
                 "instance_name": lambda: instance_settings().name}
-
-    @app.before_request
-    def nonce() -> None:
-        g.request_id = secrets.token_hex(4)
 
     @app.after_request
     def security_headers(response):

@@ -6,7 +6,6 @@ from sqlalchemy import func, select
 
 from hub.accounts.handles import canonical_handle
 from hub.accounts.models import Account, Handle, LinkedIdentity
-from hub.errors import NotFound
 from hub.extensions import db
 
 
@@ -23,13 +22,6 @@ def find_account_for_session(user_id: str) -> Account | None:
 
 def find_account_by_handle(handle: str) -> Account | None:
     return db.session.scalar(select(Account).where(Account.handle_key == canonical_handle(handle)))
-
-
-def get_account_by_handle(handle: str) -> Account:
-    account = find_account_by_handle(handle)
-    if account is None or account.status == "deleted":
-        raise NotFound("account")
-    return account
 
 
 def find_account_by_email(email: str) -> Account | None:

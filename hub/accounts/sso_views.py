@@ -17,9 +17,9 @@ from hub.accounts import sso
 from hub.accounts.forms import ChooseHandleForm, UnlinkForm
 from hub.accounts.oidc import Identity, PendingLogin, propose_handle
 from hub.accounts.providers import find_provider
-from hub.accounts.views import _current_locale, _safe_next, form_error, is_local_path, me
 from hub.errors import HubError, NotFound, ValidationFailed
 from hub.extensions import db, limiter
+from hub.views_common import current_locale_code, form_error, is_local_path, me, safe_next
 
 bp = Blueprint("sso", __name__, url_prefix="/auth")
 
@@ -37,8 +37,8 @@ def _login_limit() -> str:
 @limiter.limit(_login_limit)
 def login(slug: str):
     if current_user.is_authenticated:
-        return redirect(_safe_next(url_for("accounts.dashboard")))
-    url, pending = sso.begin(slug, "login", _safe_next(""))
+        return redirect(safe_next(url_for("accounts.dashboard")))
+    url, pending = sso.begin(slug, "login", safe_next(""))
     session[PENDING_KEY] = pending.to_dict()
     session.pop(SIGNUP_KEY, None)
     return redirect(url)
@@ -116,7 +116,7 @@ def welcome():
     if form.validate_on_submit():
         try:
             account = sso.create_account(identity, form.handle.data, form.charter.data,
-                                         str(_current_locale()))
+                                         current_locale_code())
             db.session.commit()
         except ValidationFailed as exc:
             db.session.rollback()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -23,6 +22,7 @@ from hub.accounts.forms import (
 from hub.accounts.models import Account
 from hub.errors import HubError, ValidationFailed
 from hub.extensions import db, limiter
+from hub.views_common import current_locale_code, form_error, me, safe_next
 
 bp = Blueprint("accounts", __name__)
 
@@ -31,41 +31,6 @@ def _login_limit() -> str:
     from flask import current_app
 
     return current_app.config["HUB_LOGIN_RATE_LIMIT"]
-
-
-def me() -> Account:
-    """The logged-in account itself, not Flask-Login's proxy: services compare accounts by
-    identity, and a proxy is never the account it stands for."""
-    return current_user._get_current_object()
-
-
-def form_error(form, exc: HubError) -> None:
-    """Show a service's refusal next to its field, or at the top of the form."""
-    field = getattr(form, exc.field, None) if exc.field else None
-    if field is not None:
-        field.errors = [*field.errors, exc.message]
-    else:
-        form.form_errors.append(exc.message)
-
-
-def is_local_path(target: str) -> bool:
-    """True for a path on this site, safe to redirect to.
-
-    Browsers drop tabs and newlines from URLs and read a backslash as "/", so "/<TAB>/evil"
-    and "/<BACKSLASH>evil" both lead to another host: refuse any control character, blank
-    or backslash, then anything with a scheme or a host.
-    """
-    if not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return False
-    if any(ord(char) <= 0x20 or ord(char) == 0x7F for char in target):
-        return False
-    parts = urlsplit(target)
-    return not parts.scheme and not parts.netloc
-
-
-def _safe_next(default: str) -> str:
-    target = request.args.get("next", "")
-    return target if is_local_path(target) else default
 
 
 @bp.route("/register", methods=["GET", "POST"])
@@ -84,7 +49,7 @@ def register():
             abort(400)
         draft = services.Registration(
             handle=form.handle.data, email=form.email.data, password=form.password.data,
-            locale=str(_current_locale()), motivation=form.motivation.data or "",
+            locale=current_locale_code(), motivation=form.motivation.data or "",
             invitation_token=form.invitation.data or "")
         try:
             account = services.register(draft)
@@ -115,12 +80,6 @@ def register():
             return redirect(target)
     status = 400 if request.method == "POST" else 200
     return render_template("accounts/register.html", form=form, mode=mode), status
-
-
-def _current_locale():
-    from flask_babel import get_locale
-
-    return get_locale()
 
 
 @bp.get("/confirm/<token>")
@@ -155,7 +114,7 @@ def resend_confirmation():
 @limiter.limit(_login_limit, methods=["POST"])
 def login():
     if current_user.is_authenticated:
-        return redirect(_safe_next(url_for("accounts.dashboard")))
+        return redirect(safe_next(url_for("accounts.dashboard")))
     form = LoginForm()
     unconfirmed = False
     if form.validate_on_submit():
@@ -169,12 +128,12 @@ def login():
         else:
             login_user(account, remember=form.remember.data)
             flash(_("Welcome, %(name)s!", name=account.name), "success")
-            return redirect(_safe_next(url_for("accounts.dashboard")))
+            return redirect(safe_next(url_for("accounts.dashboard")))
     from hub.accounts.providers import list_providers
 
     status = 400 if request.method == "POST" else 200
     return render_template("accounts/login.html", form=form, unconfirmed=unconfirmed,
-                           providers=list_providers(), next_url=_safe_next("")), status
+                           providers=list_providers(), next_url=safe_next("")), status
 
 
 @bp.post("/logout")

@@ -14,7 +14,6 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from hub.accounts.views import form_error
 from hub.admin import services
 from hub.admin.forms import (
     REGISTRATION_CHOICES,
@@ -39,6 +38,7 @@ from hub.admin.queries import (
 )
 from hub.errors import NotFound, PermissionDenied, ValidationFailed
 from hub.extensions import db, login
+from hub.views_common import form_error, me
 from hub.web import role_label
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -99,7 +99,7 @@ def settings():
             contact_email=form.contact_email.data or "", default_locale=form.default_locale.data,
             registration_mode=form.registration_mode.data, org_creation=form.org_creation.data)
         try:
-            services.update_settings(current_user, draft)
+            services.update_settings(me(), draft)
             db.session.commit()
         except ValidationFailed as exc:
             db.session.rollback()
@@ -159,7 +159,7 @@ def _run(form: ActionForm, action: Callable[[], str]) -> Response:
 @bp.post("/accounts/<int:account_id>/approve")
 def approve(account_id: int):
     def act() -> str:
-        account = services.approve(current_user, account_id)
+        account = services.approve(me(), account_id)
         return _("@%(handle)s is approved and was told by e-mail.", handle=account.handle)
 
     return _run(ActionForm(), act)
@@ -168,7 +168,7 @@ def approve(account_id: int):
 @bp.post("/accounts/<int:account_id>/reject")
 def reject(account_id: int):
     def act() -> str:
-        services.reject(current_user, account_id)
+        services.reject(me(), account_id)
         return _("The sign-up is rejected.")
 
     return _run(ActionForm(), act)
@@ -179,7 +179,7 @@ def suspend(account_id: int):
     form = SuspendForm()
 
     def act() -> str:
-        account = services.suspend(current_user, account_id, form.reason.data or "")
+        account = services.suspend(me(), account_id, form.reason.data or "")
         return _("@%(handle)s is suspended.", handle=account.handle)
 
     return _run(form, act)
@@ -188,7 +188,7 @@ def suspend(account_id: int):
 @bp.post("/accounts/<int:account_id>/reinstate")
 def reinstate(account_id: int):
     def act() -> str:
-        account = services.reinstate(current_user, account_id)
+        account = services.reinstate(me(), account_id)
         return _("@%(handle)s is active again.", handle=account.handle)
 
     return _run(ActionForm(), act)
@@ -199,7 +199,7 @@ def set_role(account_id: int):
     form = RoleForm()
 
     def act() -> str:
-        account = services.set_role(current_user, account_id, form.role.data)
+        account = services.set_role(me(), account_id, form.role.data)
         return _("@%(handle)s is now %(role)s.", handle=account.handle,
                  role=role_label(account.role))
 
@@ -214,7 +214,7 @@ def invitations():
     form = InviteForm()
     if form.validate_on_submit():
         try:
-            services.invite_to_instance(current_user, form.email.data)
+            services.invite_to_instance(me(), form.email.data)
             db.session.commit()
         except ValidationFailed as exc:
             db.session.rollback()
@@ -231,7 +231,7 @@ def invitations():
 @bp.post("/invitations/<int:invitation_id>/revoke")
 def revoke_invitation(invitation_id: int):
     try:
-        services.revoke_instance_invitation(current_user, invitation_id)
+        services.revoke_instance_invitation(me(), invitation_id)
         db.session.commit()
     except NotFound as exc:
         db.session.rollback()
@@ -264,7 +264,7 @@ def providers():
 
     form = ProviderModeForm(obj=instance_settings())
     if form.validate_on_submit():
-        services.set_provider_only(current_user, bool(form.provider_only.data))
+        services.set_provider_only(me(), bool(form.provider_only.data))
         db.session.commit()
         flash(_("The settings are saved."), "success")
         return redirect(url_for("admin.providers"))
@@ -281,7 +281,7 @@ def edit_provider(provider_id: int | None = None):
     if form.validate_on_submit():
         values = {name: form[name].data for name in services.PROVIDER_FIELDS}
         try:
-            services.save_provider(current_user, provider_id, values)
+            services.save_provider(me(), provider_id, values)
             db.session.commit()
         except ValidationFailed as exc:
             db.session.rollback()

@@ -12,7 +12,6 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
-from hub.accounts.views import form_error
 from hub.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from hub.extensions import db
 from hub.models_base import utcnow
@@ -38,14 +37,10 @@ from hub.orgs.queries import (
     role_of,
 )
 from hub.pagecache import public_page
+from hub.views_common import form_error, me
 from hub.web import role_label
 
 bp = Blueprint("orgs", __name__)
-
-
-def _me():
-    """The logged-in account itself (services get the object, not Flask-Login's proxy)."""
-    return current_user._get_current_object()
 
 
 def _permissions(org: Organisation) -> tuple[str | None, dict[str, bool]]:
@@ -106,12 +101,12 @@ def render_org_page(org: Organisation):
 @bp.route("/orgs/new", methods=["GET", "POST"])
 @login_required
 def new():
-    if not services.may_found(_me()):
+    if not services.may_found(me()):
         raise PermissionDenied(_("Only administrators may found organisations here."))
     form = NewOrgForm()
     if form.validate_on_submit():
         try:
-            org = services.found_organisation(_me(), form.handle.data, form.draft())
+            org = services.found_organisation(me(), form.handle.data, form.draft())
             db.session.commit()
         except ValidationFailed as exc:
             db.session.rollback()
@@ -134,7 +129,7 @@ def edit(handle: str):
     if form.validate_on_submit():
         try:
             services.update_organisation(
-                _me(), org, form.draft(), logo=_upload(form.logo), banner=_upload(form.banner),
+                me(), org, form.draft(), logo=_upload(form.logo), banner=_upload(form.banner),
                 remove_logo=form.remove_logo.data, remove_banner=form.remove_banner.data)
             db.session.commit()
         except ValidationFailed as exc:
@@ -208,7 +203,7 @@ def invite(handle: str):
     form = InviteForm()
     if form.validate_on_submit():
         try:
-            services.invite(_me(), org, form.who.data, form.role.data)
+            services.invite(me(), org, form.who.data, form.role.data)
             db.session.commit()
         except ValidationFailed as exc:
             db.session.rollback()
@@ -229,7 +224,7 @@ def invite(handle: str):
 def revoke_invitation(handle: str, invitation_id: int):
     org = get_organisation(handle)
     return _act(org, "revoke_invitation", ConfirmForm(),
-                lambda: services.revoke_invitation(_me(), org, invitation_id),
+                lambda: services.revoke_invitation(me(), org, invitation_id),
                 _("The invitation is revoked."))
 
 
@@ -239,7 +234,7 @@ def change_role(handle: str, account_id: int):
     org = get_organisation(handle)
     form = RoleForm()
     return _act(org, "change_role", form,
-                lambda: services.change_role(_me(), org, account_id, form.role.data),
+                lambda: services.change_role(me(), org, account_id, form.role.data),
                 _("The role is changed to %(role)s.", role=role_label(form.role.data or "")))
 
 
@@ -248,7 +243,7 @@ def change_role(handle: str, account_id: int):
 def remove_member(handle: str, account_id: int):
     org = get_organisation(handle)
     return _act(org, "remove_member", ConfirmForm(),
-                lambda: services.remove_member(_me(), org, account_id),
+                lambda: services.remove_member(me(), org, account_id),
                 _("The member is removed."))
 
 
@@ -258,7 +253,7 @@ def transfer(handle: str):
     org = get_organisation(handle)
     form = TransferForm()
     return _act(org, "transfer_ownership", form,
-                lambda: services.transfer_ownership(_me(), org, form.account_id.data),
+                lambda: services.transfer_ownership(me(), org, form.account_id.data),
                 _("Ownership is transferred; you are now an admin of this organisation."))
 
 
@@ -267,7 +262,7 @@ def transfer(handle: str):
 def leave(handle: str):
     org = get_organisation(handle)
     try:
-        services.leave(_me(), org)
+        services.leave(me(), org)
         db.session.commit()
     except Conflict as exc:
         db.session.rollback()
@@ -287,7 +282,7 @@ def invitation(token: str):
     if request.method == "POST" and not logged_in:
         return current_app.login_manager.unauthorized()
     try:
-        found = (services.open_invitation(_me(), token) if logged_in
+        found = (services.open_invitation(me(), token) if logged_in
                  else services.get_invitation(token))
     except (ValidationFailed, NotFound) as exc:
         return _invitation_invalid(exc)
@@ -302,12 +297,12 @@ def invitation(token: str):
             raise ValidationFailed(_("Choose to accept or decline the invitation."))
         try:
             if form.action.data == "accept":
-                membership = services.accept_invitation(_me(), token)
+                membership = services.accept_invitation(me(), token)
                 db.session.commit()
                 flash(_("Welcome to %(name)s! Your role: %(role)s.", name=membership.org.name,
                         role=role_label(membership.role)), "success")
                 return redirect(_page_url(membership.org))
-            services.decline_invitation(_me(), token)
+            services.decline_invitation(me(), token)
             db.session.commit()
         except (ValidationFailed, NotFound) as exc:
             db.session.rollback()

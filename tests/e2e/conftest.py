@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -16,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from tests.plugins.app import free_port
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu",
@@ -44,12 +45,6 @@ def browser() -> Iterator:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
         yield browser
         browser.close()
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass
@@ -86,7 +81,7 @@ def live_server(make_app, database_url, tmp_path) -> Iterator[LiveServer]:
 def start_live_server(make_app, database_url, tmp_path, port: int | None = None,
                       **extra_env: str) -> Iterator[LiveServer]:
     """``maillage run`` on ``port`` (a free one by default), with extra environment."""
-    port = port or _free_port()
+    port = port or free_port()
     base = f"http://127.0.0.1:{port}"
     app = make_app(HUB_BASE_URL=base)  # shares the database; wiped after the test
     instance = Path(app.config["HUB_INSTANCE_PATH"])

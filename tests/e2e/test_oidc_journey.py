@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.conftest import _free_port, start_live_server
-from tests.plugins.oidc_peer import CLIENT_ID, CLIENT_SECRET, OidcPeer, free_port
+from tests.e2e.conftest import start_live_server
+from tests.plugins.app import free_port
+from tests.plugins.oidc_peer import CLIENT_ID, CLIENT_SECRET, OidcPeer
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture
 def hub_with_provider(make_app, database_url, tmp_path):
-    port = _free_port()
+    port = free_port()
     peer = OidcPeer(free_port(), (f"http://127.0.0.1:{port}/auth/callback",))
     peer.start()
     config = tmp_path / "providers.toml"

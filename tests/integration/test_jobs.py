@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -21,6 +20,7 @@ from hub.jobs import jobs
 from hub.mail.models import EmailMessage
 from hub.mail.services import queue_email
 from hub.models_base import utcnow
+from tests.plugins.app import free_port
 
 
 def _queue(address: str = "someone@example.org") -> int:
@@ -85,7 +85,7 @@ def test_sweep_leaves_rows_held_by_a_running_job(app):
 
 
 def test_failed_sends_back_off_then_give_up(make_app):
-    closed_port = _free_port()
+    closed_port = free_port()
     app = make_app(HUB_MAIL_BACKEND="smtp", HUB_MAIL_SERVER="127.0.0.1",
                    HUB_MAIL_PORT=closed_port, HUB_MAIL_MAX_ATTEMPTS=2)
     with app.app_context():
@@ -103,12 +103,6 @@ def test_failed_sends_back_off_then_give_up(make_app):
         row = _row(message_id)
         assert row.status == "failed" and row.attempts == 2
         db.session.remove()
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class StallFirstHandler:
@@ -137,7 +131,7 @@ def _worker(env: dict) -> subprocess.Popen:
 @pytest.mark.slow
 def test_email_survives_a_worker_killed_mid_send(make_app, database_url):
     handler = StallFirstHandler()
-    smtp_port = _free_port()
+    smtp_port = free_port()
     controller = Controller(handler, hostname="127.0.0.1", port=smtp_port)
     controller.start()
     settings = {"HUB_MAIL_BACKEND": "smtp", "HUB_MAIL_SERVER": "127.0.0.1",

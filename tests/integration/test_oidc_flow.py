@@ -9,7 +9,8 @@ from sqlalchemy import func, select
 
 from hub.accounts.models import Account, IdentityProvider, LinkedIdentity
 from hub.extensions import db
-from tests.plugins.oidc_peer import CLIENT_ID, CLIENT_SECRET, ProviderBrowser, free_port
+from tests.plugins.app import free_port
+from tests.plugins.oidc_peer import CLIENT_ID, CLIENT_SECRET, ProviderBrowser
 
 pytestmark = pytest.mark.slow
 

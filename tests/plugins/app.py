@@ -6,6 +6,7 @@ import email
 import email.policy
 import os
 import re
+import socket
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -57,6 +58,13 @@ def database_url(tmp_path_factory) -> str:
         db.session.remove()
         db.engine.dispose()
     return url
+
+
+def free_port() -> int:
+    """A free TCP port on loopback, for servers the tests start."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 class HubClient(FlaskClient):

@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,17 +21,12 @@ import pytest
 import requests
 
 from hub import ROOT
+from tests.plugins.app import free_port
 
 PEERS = ROOT / ".peers"
 SHARED_PEERS = ROOT.parent / "shared" / "peers"
 CLIENT_ID, CLIENT_SECRET = "hub", "hub-secret"
 USERS = {"alice": "alice-password", "bob": "bob-password"}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def ensure_peers() -> Path:
