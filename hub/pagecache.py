@@ -29,7 +29,9 @@ MAX_BODY = 512 * 1024
 
 #: Tables whose rows appear on public pages. Extend as content types arrive.
 PUBLIC_TABLES = frozenset({"account", "organisation", "membership", "tag", "org_theme",
-                           "instance_settings"})
+                           "instance_settings", "post", "post_tag", "resource", "resource_tag",
+                           "shelf", "folder", "discussion", "discussion_tag", "comment",
+                           "event", "event_tag"})
 
 
 class _LRU:

@@ -7,11 +7,14 @@ later posts, comments and remote content — comes out of ``clean_html`` or
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from functools import cache, partial
 from urllib.parse import urlsplit
 
 import bleach
+from bleach import html5lib_shim
 from bleach.linkifier import LinkifyFilter, build_url_re
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
@@ -56,12 +59,86 @@ def _set_rel(attrs: dict, new: bool = False) -> dict:
     return attrs
 
 
+#: "#écologie", "#accès-aux-droits": a letter or digit first, no "#" inside words or URLs.
+HASHTAG_RE = re.compile(r"(?<![\w/#&?=.-])#(\w[\w-]{0,58}\w|\w)", re.UNICODE)
+#: "@handle" or "@handle@domain.tld", not inside an e-mail address.
+MENTION_RE = re.compile(
+    r"(?<![\w/@.+-])@([A-Za-z0-9_]{1,30})(?:@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}))?"
+    r"(?![\w@])")
+
+TagLinker = Callable[[str], str]
+#: (handle, domain or None) → URL of the profile, or None to leave the text as it is.
+MentionLinker = Callable[[str, str | None], str | None]
+
+
+@dataclass
+class Rendered:
+    """Clean HTML and what it names: themes (as written) and mentions (handle, domain)."""
+
+    html: str
+    tags: list[str] = field(default_factory=list)
+    mentions: list[tuple[str, str | None]] = field(default_factory=list)
+
+
+class _TagMentionFilter(html5lib_shim.Filter):
+    """Turns #theme and @handle in text (not in links or code) into links."""
+
+    SKIP = frozenset({"a", "code", "pre"})
+
+    def __init__(self, source, *, tag_url: TagLinker | None, mention_url: MentionLinker | None,
+                 found: Rendered) -> None:
+        super().__init__(source)
+        self.tag_url, self.mention_url, self.found = tag_url, mention_url, found
+
+    def __iter__(self):
+        skipping = 0
+        for token in super().__iter__():
+            kind = token["type"]
+            if kind == "StartTag" and token["name"] in self.SKIP:
+                skipping += 1
+            elif kind == "EndTag" and token["name"] in self.SKIP:
+                skipping = max(0, skipping - 1)
+            if kind == "Characters" and not skipping:
+                yield from self._split(token["data"])
+            else:
+                yield token
+
+    def _split(self, text: str):
+        pattern = re.compile(f"{HASHTAG_RE.pattern}|{MENTION_RE.pattern}", re.UNICODE)
+        last = 0
+        for match in pattern.finditer(text):
+            tag, handle, domain = match.group(1), match.group(2), match.group(3)
+            href, css = None, ""
+            if tag:
+                if tag.isdigit():  # "#1" is a number, not a theme
+                    continue
+                self.found.tags.append(tag)
+                href, css = (self.tag_url(tag) if self.tag_url else None), "hashtag"
+            elif handle:
+                self.found.mentions.append((handle, domain))
+                href, css = (self.mention_url(handle, domain) if self.mention_url else None,
+                             "mention")
+            if not href:
+                continue
+            if match.start() > last:
+                yield {"type": "Characters", "data": text[last:match.start()]}
+            attrs = {(None, "href"): href, (None, "class"): css}
+            if css == "hashtag":
+                attrs[(None, "rel")] = "tag"
+            yield {"type": "StartTag", "name": "a", "data": attrs}
+            yield {"type": "Characters", "data": match.group(0)}
+            yield {"type": "EndTag", "name": "a"}
+            last = match.end()
+        if last < len(text):
+            yield {"type": "Characters", "data": text[last:]}
+
+
 def clean_html(html: str, *, local_host: str | None = None) -> str:
     """Keep only the allow-listed markup; links get ``rel="nofollow noopener ugc"``."""
     return _clean(html[:MAX_SOURCE_CHARS * 2], local_host)
 
 
-def _clean(html: str, local_host: str | None) -> str:
+def _clean(html: str, local_host: str | None, *, extra_filters: tuple = ()) -> str:
     # One html5lib pass: sanitise, then linkify bare URLs as a filter of the same pass
     # (bleach's separate Linker re-parses, and escapes entities inside its skip_tags
     # twice: "a &lt; b" in <code> came out as "a &amp;lt; b").
@@ -72,7 +149,7 @@ def _clean(html: str, local_host: str | None) -> str:
         strip=True,
         strip_comments=True,
         filters=[partial(LinkifyFilter, callbacks=[_set_rel], skip_tags={"pre", "code"},
-                         url_re=_URL_RE, parse_email=False)],
+                         url_re=_URL_RE, parse_email=False), *extra_filters],
     )
     return cleaner.clean(html)
 
@@ -94,6 +171,26 @@ def render_markdown(source: str, *, local_host: str | None = None) -> str:
         token.tag = RETAG.get(token.tag, token.tag)
     html = parser.renderer.render(tokens, parser.options, {})
     return _clean(html, local_host)
+
+
+def render_text(source: str, *, local_host: str | None = None,
+                tag_url: TagLinker | None = None,
+                mention_url: MentionLinker | None = None) -> Rendered:
+    """Markdown to clean HTML where #themes and @mentions become links.
+
+    The linkers are given by the caller (this module knows no URLs): a theme always gets
+    a link, a mention only when ``mention_url`` knows the person. Links added here are
+    made after cleaning, from our own URLs, so they keep their ``class`` and ``rel``.
+    """
+    found = Rendered(html="")
+    parser = _markdown()
+    tokens = parser.parse(source[:MAX_SOURCE_CHARS])
+    for token in _walk(tokens):
+        token.tag = RETAG.get(token.tag, token.tag)
+    html = parser.renderer.render(tokens, parser.options, {})
+    found.html = _clean(html, local_host, extra_filters=(
+        partial(_TagMentionFilter, tag_url=tag_url, mention_url=mention_url, found=found),))
+    return found
 
 
 def _walk(tokens: list[Token]) -> Iterator[Token]:

@@ -94,6 +94,9 @@ def _register_jobs(app: Flask) -> None:
 
         jobs.register("send_email", send_email)
         jobs.register_sweeper(due_emails)
+        from hub.content.jobs import register as register_content_jobs
+
+        register_content_jobs(jobs)
         install_session_hooks()
         install_version_hooks()
         _process_hooks_installed = True
@@ -104,10 +107,20 @@ def _register_blueprints(app: Flask) -> None:
     from hub.accounts.sso_views import bp as sso_bp
     from hub.accounts.views import bp as accounts_bp
     from hub.admin.views import bp as admin_bp
+    from hub.content.comments.views import bp as comments_bp
+    from hub.content.discussions.views import bp as discussions_bp
+    from hub.content.events.views import bp as events_bp
+    from hub.content.posts.views import bp as posts_bp
+    from hub.content.resources.views import bp as resources_bp
+    from hub.content.search.views import bp as search_bp
+    from hub.content.themes_views import bp as themes_bp
     from hub.main import bp as main_bp
+    from hub.notifications.views import bp as notifications_bp
     from hub.orgs.views import bp as orgs_bp
 
-    app.register_blueprint(main_bp)
+    for blueprint in (main_bp, posts_bp, resources_bp, discussions_bp, comments_bp, events_bp,
+                      themes_bp, search_bp, notifications_bp):
+        app.register_blueprint(blueprint)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(sso_bp)
     app.register_blueprint(admin_bp)
@@ -136,8 +149,10 @@ def _install_request_hooks(app: Flask) -> None:
     @app.context_processor
     def inject() -> dict:
         from hub.admin.queries import instance_settings
+        from hub.content.comments.views import comment_section
 
-        return {"instance": instance_settings(), "current_locale": str(get_locale()),
+        return {"instance": instance_settings(), "comment_section": comment_section,
+                "current_locale": str(get_locale()),
                 "locales": LOCALES, "role_label": role_label,
                 "instance_name": lambda: instance_settings().name}
 

@@ -44,6 +44,9 @@ class Account(db.Model):
     bio_html: Mapped[str] = mapped_column(Text, default="")
     avatar_path: Mapped[str | None] = mapped_column(String(120))
     locale: Mapped[str | None] = mapped_column(String(5))
+    #: IANA zone dates are shown and scheduled in ("Europe/Paris").
+    timezone: Mapped[str] = mapped_column(String(60), default="Europe/Paris",
+                                          server_default="Europe/Paris")
     role: Mapped[str] = mapped_column(String(12), default="user")
     status: Mapped[str] = mapped_column(String(12), default="pending", index=True)
     #: What the person wrote when registration requires the admin's approval.

@@ -18,6 +18,15 @@ ACTIONS: dict[str, str] = {
     "remove_member": "admin",
     "revoke_invitation": "admin",
     "transfer_ownership": "owner",
+    # Content of the organisation.
+    "view_members_only": "member",
+    "share_resource": "member",
+    "open_discussion": "member",
+    "publish": "editor",  # posts and events
+    "edit_content": "editor",  # any post, event or resource of the organisation
+    "manage_library": "editor",  # folders, "add to our library"
+    "view_stats": "editor",
+    "moderate_discussion": "admin",  # lock, pin, close
     "delete": "owner",
 }
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-import unicodedata
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -139,27 +138,11 @@ def _apply_draft(org: Organisation, draft: OrgDraft) -> None:
     org.themes = themes_from_text(draft.themes)
 
 
-def slugify(label: str) -> str:
-    text = unicodedata.normalize("NFKD", label).encode("ascii", "ignore").decode().lower()
-    return re.sub(r"[^a-z0-9]+", "-", text).strip("-")[:60]
-
-
 def themes_from_text(text: str) -> list[Tag]:
     """Comma-separated labels (a leading # allowed) to Tag rows, created when new."""
-    tags: dict[str, Tag] = {}
-    for raw in text.split(","):
-        label = raw.strip().lstrip("#").strip()[:60]
-        slug = slugify(label)
-        if not slug or slug in tags:
-            continue
-        tag = db.session.scalar(select(Tag).where(Tag.slug == slug))
-        if tag is None:
-            tag = Tag(slug=slug, label=label)
-            db.session.add(tag)
-        tags[slug] = tag
-        if len(tags) >= 10:
-            break
-    return list(tags.values())
+    from hub.content.themes import resolve_themes, split_labels
+
+    return resolve_themes(split_labels(text), limit=10)
 
 
 # -- invitations --------------------------------------------------------------------------

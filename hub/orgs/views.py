@@ -90,9 +90,13 @@ def render_org_page(org: Organisation):
     """GET /@<handle> for an organisation (hub.main owns the shared URL)."""
     role, may = _permissions(org)
     # Only members get the (session-bound) leave form, so visitors' pages stay cacheable.
+    from hub.content.org_sections import org_page_content
+
+    viewer = me() if current_user.is_authenticated else None
     return render_template("orgs/page.html", org=org, role=role, may=may,
                            members=list_members(org),
-                           leave_form=ConfirmForm() if role else None)
+                           leave_form=ConfirmForm() if role else None,
+                           **org_page_content(org, viewer))
 
 
 # -- founding and editing -----------------------------------------------------------------

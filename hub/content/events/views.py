@@ -1,0 +1,7 @@
+"""Events and the agenda."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+bp = Blueprint("events", __name__)

@@ -1,0 +1,16 @@
+"""What an organisation's page shows of its content: one entry per kind.
+
+Each content package adds its entry; ``render_org_page`` passes the result to
+``templates/orgs/page.html``, which includes ``content/<kind>/_org_section.html`` for each.
+Every entry must run a fixed number of queries whatever the number of rows.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def org_page_content(org: Any, viewer: Any) -> dict[str, Any]:
+    """Template variables for the organisation page's content sections."""
+    content: dict[str, Any] = {}
+    return content
