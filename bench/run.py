@@ -13,11 +13,15 @@ import sys
 import time
 
 import p1_directory
+import p2_pages
+import p3_search
 from harness import ROOT, Result, RunConfig, failed_result, summary_line, write_results
 
 #: id → module with ``run(cfg, modes)``; add scenarios here as they are written.
 SCENARIOS = {
     "P1": p1_directory,
+    "P2": p2_pages,
+    "P3": p3_search,
 }
 
 

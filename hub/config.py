@@ -61,9 +61,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("HUB_MAIL_USE_SSL", False, bool, "Implicit TLS (usually port 465)."),
     Setting("HUB_MAIL_FROM", "", str, "Sender address. Empty: `noreply@<host of base URL>`."),
     Setting("HUB_MAIL_MAX_ATTEMPTS", 8, int, "Attempts before an e-mail is given up."),
-    Setting("HUB_MAX_UPLOAD_MB", 8, int, "Largest request body, uploads included (413 above)."),
+    Setting("HUB_MAX_UPLOAD_MB", 8, int, "Largest request body, uploads included (413 above). "
+            "Files shared in the resource library follow the upload size limit set in the "
+            "administration instead."),
     Setting("HUB_DEFAULT_LOCALE", "fr", str, "Interface language before an admin sets one "
             "(`fr` or `en`)."),
+    Setting("HUB_DEFAULT_TIMEZONE", "Europe/Paris", str, "Time zone dates are shown in to "
+            "visitors and new accounts (IANA name); logged-in people choose their own."),
     Setting("HUB_LOGIN_RATE_LIMIT", "10 per minute", str, "Login and sign-up attempts per "
             "address (Flask-Limiter syntax)."),
     Setting("HUB_TOKEN_MAX_AGE_HOURS", 48, int, "Validity of e-mail confirmation, password "
@@ -152,6 +156,13 @@ def to_flask_config(settings: dict[str, Any]) -> dict[str, Any]:
     )
     if mail_backend not in {"smtp", "file", "console"}:
         raise ConfigError(f"HUB_MAIL_BACKEND must be smtp, file or console, not {mail_backend!r}")
+    try:
+        import zoneinfo
+
+        zoneinfo.ZoneInfo(settings["HUB_DEFAULT_TIMEZONE"])
+    except (ValueError, zoneinfo.ZoneInfoNotFoundError):
+        raise ConfigError("HUB_DEFAULT_TIMEZONE must be an IANA time zone such as "
+                          "Europe/Paris") from None
     if settings["HUB_DEFAULT_LOCALE"] not in {"fr", "en"}:
         raise ConfigError("HUB_DEFAULT_LOCALE must be fr or en")
 
@@ -180,6 +191,7 @@ def to_flask_config(settings: dict[str, Any]) -> dict[str, Any]:
         "REMEMBER_COOKIE_SECURE": parts.scheme == "https" and not testing,
         "WTF_CSRF_TIME_LIMIT": None,
         "BABEL_DEFAULT_LOCALE": settings["HUB_DEFAULT_LOCALE"],
+        "BABEL_DEFAULT_TIMEZONE": settings["HUB_DEFAULT_TIMEZONE"],
         "BABEL_TRANSLATION_DIRECTORIES": str(Path(__file__).parent / "translations"),
         "RATELIMIT_STORAGE_URI": settings["HUB_REDIS_URL"] or "memory://",
         "RATELIMIT_HEADERS_ENABLED": True,

@@ -29,9 +29,14 @@ bp = Blueprint("main", __name__)
 @bp.get("/")
 @public_page
 def home():
+    from flask_login import current_user
+
+    from hub.content.home_queries import home_content
+    from hub.models_base import utcnow
     from hub.orgs.queries import list_recent_organisations
 
-    return render_template("home.html", organisations=list_recent_organisations(limit=6))
+    return render_template("home.html", organisations=list_recent_organisations(limit=6),
+                           content=home_content(current_user, utcnow()))
 
 
 @bp.get("/@<handle>")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 from functools import wraps
@@ -26,6 +27,9 @@ from sqlalchemy.orm import Session
 
 MAX_ENTRIES = 2048
 MAX_BODY = 512 * 1024
+#: Pages also depend on the clock (upcoming events, scheduled posts going out, "3 minutes
+#: ago"): a cached page and its ETag live at most this long, whatever the version.
+MAX_AGE_SECONDS = 60
 
 #: Tables whose rows appear on public pages. Extend as content types arrive.
 PUBLIC_TABLES = frozenset({"account", "organisation", "membership", "tag", "org_theme",
@@ -79,6 +83,13 @@ def content_version() -> int | None:
     return settings.content_version if inspect(settings).persistent else None
 
 
+def _max_age() -> int:
+    from flask import current_app
+
+    # Tests set a long age so that two requests never straddle a boundary.
+    return current_app.config.get("PAGE_CACHE_MAX_AGE", MAX_AGE_SECONDS)
+
+
 def _anonymous_request() -> bool:
     return (request.method == "GET" and not current_user.is_authenticated
             and "_flashes" not in session)
@@ -98,7 +109,8 @@ def public_page(view: Callable[..., Any]) -> Callable[..., Any]:
         version = content_version()
         if version is None:  # before `maillage init`
             return view(*args, **kwargs)
-        key = (request.full_path, str(get_locale()), version)
+        key = (request.full_path, str(get_locale()), version,
+               int(time.time() // _max_age()))
         etag = _etag(key)
         if request.if_none_match.contains_weak(etag):
             return _finish(Response(status=304), etag)

@@ -54,7 +54,7 @@ def _bind_extensions(app: Flask) -> None:
     migrate.init_app(app, db)
     csrf.init_app(app)
     limiter.init_app(app)
-    babel.init_app(app, locale_selector=select_locale)
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     login.init_app(app)
     login.login_view = "accounts.login"
     login.login_message_category = "info"
@@ -113,13 +113,14 @@ def _register_blueprints(app: Flask) -> None:
     from hub.content.posts.views import bp as posts_bp
     from hub.content.resources.views import bp as resources_bp
     from hub.content.search.views import bp as search_bp
+    from hub.content.stats_views import bp as stats_bp
     from hub.content.themes_views import bp as themes_bp
     from hub.main import bp as main_bp
     from hub.notifications.views import bp as notifications_bp
     from hub.orgs.views import bp as orgs_bp
 
     for blueprint in (main_bp, posts_bp, resources_bp, discussions_bp, comments_bp, events_bp,
-                      themes_bp, search_bp, notifications_bp):
+                      themes_bp, search_bp, notifications_bp, stats_bp):
         app.register_blueprint(blueprint)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(sso_bp)
@@ -143,6 +144,16 @@ def select_locale() -> str:
     if best:
         return best
     return instance_settings().default_locale
+
+
+def select_timezone() -> str | None:
+    """Logged-in people see dates in their own zone; visitors in the instance's (the page
+    cache may share a visitor's page with everyone, so it must not depend on the visitor)."""
+    from flask_login import current_user
+
+    if has_request_context() and current_user and current_user.is_authenticated:
+        return current_user.timezone or None
+    return None
 
 
 def _install_request_hooks(app: Flask) -> None:

@@ -46,11 +46,20 @@ class ResetPasswordForm(FlaskForm):
     password = PasswordField(_l("New password"), validators=[DataRequired(), Length(max=256)])
 
 
+def timezone_choices() -> list[SelectChoice]:
+    """IANA time zones, read when a form is built (not at import)."""
+    from zoneinfo import available_timezones
+
+    return [SelectChoice(name, name.replace("_", " ")) for name in sorted(available_timezones())]
+
+
 class ProfileForm(FlaskForm):
     display_name = StringField(_l("Display name"), validators=[Optional(), Length(max=100)])
     bio = TextAreaField(_l("About you (Markdown)"), validators=[Optional(), Length(max=5000)])
     locale = SelectField(_l("Preferred language"),
                          choices=[SelectChoice("", _l("As my browser says")), *LOCALE_CHOICES])
+    timezone = SelectField(_l("Time zone"), choices=timezone_choices,
+                           default="Europe/Paris")
     avatar = FileField(_l("Avatar (PNG, JPEG, GIF or WebP)"))
     remove_avatar = BooleanField(_l("Remove the current avatar"))
 

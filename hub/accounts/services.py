@@ -309,6 +309,8 @@ class ProfileChange:
     display_name: str
     bio: str
     locale: str | None
+    #: IANA time zone ("" keeps the current one): scheduled posts are entered on this clock.
+    timezone: str = ""
 
 
 def update_profile(account: Account, change: ProfileChange, avatar: IO[bytes] | None = None,
@@ -317,6 +319,12 @@ def update_profile(account: Account, change: ProfileChange, avatar: IO[bytes] | 
     account.bio_source = change.bio[:5000]
     account.bio_html = render_markdown(account.bio_source)
     account.locale = change.locale or None
+    if change.timezone:
+        from zoneinfo import available_timezones
+
+        if change.timezone not in available_timezones():
+            raise ValidationFailed(_("Unknown time zone."), field="timezone")
+        account.timezone = change.timezone
     media = Path(current_app.config["HUB_MEDIA_PATH"])
     if avatar is not None:
         new_path = store_image(avatar, "avatar", media)
@@ -349,6 +357,9 @@ def delete_account(account: Account, password: str, keep_content: bool) -> None:
 
     db.session.execute(delete(Invitation).where(Invitation.account_id == account.id,
                                                 Invitation.status == "pending"))
+    from hub.content.account_cleanup import forget_account
+
+    forget_account(account)
     if not keep_content:
         delete_published_content(account)
     from hub.accounts.models import LinkedIdentity
@@ -375,6 +386,9 @@ def delete_published_content(account: Account) -> None:
     for org in db.session.scalars(select(Organisation).where(
             Organisation.created_by_id == account.id)):
         org.created_by_id = None
+    from hub.content.account_cleanup import remove_authored_content
+
+    remove_authored_content(account)
 
 
 def export_data(account: Account) -> dict[str, Any]:

@@ -205,13 +205,15 @@ def edit_profile():
         form.display_name.data = current_user.display_name
         form.bio.data = current_user.bio_source
         form.locale.data = current_user.locale or ""
+        form.timezone.data = current_user.timezone or "Europe/Paris"
     if form.validate_on_submit():
         upload = form.avatar.data
         stream = upload.stream if upload and getattr(upload, "filename", "") else None
         try:
             services.update_profile(
                 me(), services.ProfileChange(form.display_name.data or "",
-                                             form.bio.data or "", form.locale.data),
+                                             form.bio.data or "", form.locale.data,
+                                             form.timezone.data or ""),
                 avatar=stream, remove_avatar=form.remove_avatar.data)
             db.session.commit()
         except ValidationFailed as exc:

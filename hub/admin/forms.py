@@ -7,6 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     EmailField,
+    IntegerField,
     PasswordField,
     RadioField,
     SelectField,
@@ -15,7 +16,10 @@ from wtforms import (
     URLField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, Length, Optional
+from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
+
+#: The highest upload size limit admins may set, in megabytes.
+MAX_UPLOAD_MB = 1000
 
 # Language names are written in their own language, never translated.
 LOCALE_CHOICES = [SelectChoice("fr", "Français"), SelectChoice("en", "English")]
@@ -54,6 +58,8 @@ class SettingsForm(FlaskForm):
     default_locale = SelectField(_l("Default language"), choices=LOCALE_CHOICES)
     registration_mode = RadioField(_l("Registrations"), choices=REGISTRATION_CHOICES)
     org_creation = RadioField(_l("Who may found organisations"), choices=ORG_CREATION_CHOICES)
+    max_upload_mb = IntegerField(_l("Upload size limit (MB)"),
+                                 validators=[Optional(), NumberRange(min=1, max=MAX_UPLOAD_MB)])
 
 
 class ActionForm(FlaskForm):
@@ -110,3 +116,13 @@ class ProviderForm(FlaskForm):
 class ProviderModeForm(FlaskForm):
     provider_only = BooleanField(_l("Provider only: local passwords work for administrators "
                                     "only"))
+
+
+class ThemeForm(FlaskForm):
+    """A thesaurus theme; the parent choices are set by the view (the thesaurus itself)."""
+
+    label = StringField(_l("Label"), validators=[DataRequired(), Length(max=60)])
+    label_fr = StringField(_l("Label in French"), validators=[Optional(), Length(max=60)])
+    label_en = StringField(_l("Label in English"), validators=[Optional(), Length(max=60)])
+    parent_id = SelectField(_l("Parent theme"), coerce=int, choices=[], validate_choice=False)
+    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=5000)])

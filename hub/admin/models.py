@@ -33,6 +33,8 @@ class InstanceSettings(db.Model):
     content_version: Mapped[int] = mapped_column(default=0, server_default="0")
     #: Local passwords work for administrators only; everyone else signs in with a provider.
     provider_only: Mapped[bool] = mapped_column(default=False, server_default="0")
+    #: Largest file a member may upload to the resource catalogue, in megabytes.
+    max_upload_mb: Mapped[int] = mapped_column(default=20, server_default="20")
 
 
 class AdminAction(db.Model):

@@ -22,7 +22,7 @@ def instance_settings() -> InstanceSettings:
             cached = InstanceSettings(id=1, name="Maillage", description="", contact_email="",
                                       default_locale=current_app.config["HUB_DEFAULT_LOCALE"],
                                       registration_mode="open", org_creation="anyone",
-                                      provider_only=False)
+                                      provider_only=False, max_upload_mb=20)
         g._hub_instance_settings = cached
     return cached
 

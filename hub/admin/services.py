@@ -47,6 +47,8 @@ class SettingsDraft:
     default_locale: str
     registration_mode: str
     org_creation: str
+    #: Largest resource file in MB; None keeps the current value.
+    max_upload_mb: int | None = None
 
 
 def update_settings(actor: Account, draft: SettingsDraft) -> InstanceSettings:
@@ -65,6 +67,9 @@ def update_settings(actor: Account, draft: SettingsDraft) -> InstanceSettings:
     email = draft.contact_email.strip()
     if email and ("@" not in email.strip("@") or any(c.isspace() for c in email)):
         raise ValidationFailed(_("This is not an e-mail address."), field="contact_email")
+    if draft.max_upload_mb is not None and not 1 <= draft.max_upload_mb <= 1000:
+        raise ValidationFailed(_("Give a number of megabytes between 1 and 1000."),
+                               field="max_upload_mb")
     settings = ensure_settings()
     changes = {}
     for field in ("name", "description", "contact_email", "default_locale",
@@ -73,6 +78,9 @@ def update_settings(actor: Account, draft: SettingsDraft) -> InstanceSettings:
         if getattr(settings, field) != value:
             changes[field] = value
             setattr(settings, field, value)
+    if draft.max_upload_mb is not None and settings.max_upload_mb != draft.max_upload_mb:
+        changes["max_upload_mb"] = draft.max_upload_mb
+        settings.max_upload_mb = draft.max_upload_mb
     record_action(actor, "instance.settings", "instance", 1, changed=sorted(changes))
     return settings
 

@@ -26,6 +26,7 @@ from hub.admin.forms import (
     RoleForm,
     SettingsForm,
     SuspendForm,
+    ThemeForm,
 )
 from hub.admin.queries import (
     count_accounts_by_status,
@@ -61,6 +62,9 @@ ACTION_LABELS = {
     "provider.create": _l("added an identity provider"),
     "provider.update": _l("changed an identity provider"),
     "instance.provider_only": _l("changed the provider-only mode"),
+    "theme.create": _l("added a theme to the thesaurus"),
+    "theme.update": _l("changed a thesaurus theme"),
+    "theme.promote": _l("put a keyword into the thesaurus"),
 }
 
 
@@ -97,7 +101,8 @@ def settings():
         draft = services.SettingsDraft(
             name=form.name.data or "", description=form.description.data or "",
             contact_email=form.contact_email.data or "", default_locale=form.default_locale.data,
-            registration_mode=form.registration_mode.data, org_creation=form.org_creation.data)
+            registration_mode=form.registration_mode.data, org_creation=form.org_creation.data,
+            max_upload_mb=form.max_upload_mb.data)
         try:
             services.update_settings(me(), draft)
             db.session.commit()
@@ -291,3 +296,66 @@ def edit_provider(provider_id: int | None = None):
             return redirect(url_for("admin.providers"))
     status = 400 if request.method == "POST" else 200
     return render_template("admin/provider_form.html", form=form, row=row), status
+
+
+# -- the thesaurus -----------------------------------------------------------------------
+
+
+@bp.get("/themes")
+def themes():
+    from hub.content.theme_queries import list_theme_index, list_thesaurus
+
+    return render_template("admin/themes.html", thesaurus=list_thesaurus(),
+                           keywords=list_theme_index(None, keyword_limit=40).keywords,
+                           form=ActionForm())
+
+
+@bp.route("/themes/new", methods=["GET", "POST"])
+@bp.route("/themes/<int:tag_id>", methods=["GET", "POST"])
+def edit_theme(tag_id: int | None = None):
+    from hub.content.models import Tag
+    from hub.content.theme_queries import list_thesaurus
+    from hub.content.themes import ThemeDraft, save_theme
+
+    tag = db.session.get(Tag, tag_id) if tag_id is not None else None
+    if tag_id is not None and (tag is None or not tag.is_thesaurus):
+        raise NotFound(_("This theme is not in the thesaurus."))
+    form = ThemeForm(obj=tag)
+    if request.method == "GET" and tag is not None:
+        form.parent_id.data = tag.parent_id or 0
+    form.parent_id.choices = [(0, _("(none)"))] + [
+        (t.id, t.label) for t in list_thesaurus() if tag is None or t.id != tag.id]
+    if form.validate_on_submit():
+        draft = ThemeDraft(label=form.label.data or "", label_fr=form.label_fr.data or "",
+                           label_en=form.label_en.data or "",
+                           parent_id=form.parent_id.data or None,
+                           description=form.description.data or "")
+        try:
+            save_theme(me(), tag_id, draft)
+            db.session.commit()
+        except ValidationFailed as exc:
+            db.session.rollback()
+            form_error(form, exc)
+        else:
+            flash(_("The theme is saved."), "success")
+            return redirect(url_for("admin.themes"))
+    status = 400 if request.method == "POST" else 200
+    return render_template("admin/theme_form.html", form=form, tag=tag), status
+
+
+@bp.post("/themes/<int:tag_id>/promote")
+def promote_theme(tag_id: int):
+    from hub.content.themes import promote_keyword
+
+    if not ActionForm().validate_on_submit():
+        flash(_("The form expired; try again."), "error")
+        return redirect(url_for("admin.themes"))
+    try:
+        tag = promote_keyword(me(), tag_id)
+        db.session.commit()
+    except (ValidationFailed, NotFound) as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        flash(_("%(label)s is now in the thesaurus.", label=tag.label), "success")
+    return redirect(url_for("admin.themes"))

@@ -22,6 +22,7 @@ from hub.accounts.models import Account
 from hub.accounts.queries import find_account_by_email, find_account_by_handle
 from hub.admin.services import record_action
 from hub.content.models import Tag
+from hub.content.search import index as search_index
 from hub.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from hub.extensions import db
 from hub.images import remove_image, store_image
@@ -75,6 +76,7 @@ def found_organisation(actor: Account, handle: str, draft: OrgDraft) -> Organisa
     db.session.flush()
     db.session.add(Membership(org_id=org.id, account_id=actor.id, role="owner"))
     record_action(actor, "org.found", "organisation", org.id, handle=org.handle)
+    search_index.sync("organisation", org)
     return org
 
 
@@ -101,6 +103,7 @@ def update_organisation(actor: Account, org: Organisation, draft: OrgDraft,
             remove_image(getattr(org, attr), media)
             setattr(org, attr, stored.get(kind))
     record_action(actor, "org.edit", "organisation", org.id)
+    search_index.sync("organisation", org)
 
 
 WEBSITE_RE = re.compile(r"^https?://[^\s/?#]+(?:[/?#]\S*)?$", re.IGNORECASE)
@@ -199,6 +202,16 @@ def invite(actor: Account, org: Organisation, who: str, role: str = "member") ->
         locale = (invitee.locale if invitee else None) or instance_settings().default_locale
         queue_email(email, "invitation", locale, org=org, inviter=actor, role=role,
                     url=external_url("orgs.invitation", token=token), hours=hours)
+    if invitee is not None:  # an existing account also sees it in its notifications
+        from urllib.parse import urlsplit
+
+        from hub.notifications.services import notify
+
+        # The token is never stored: the notification opens the dashboard, which lists
+        # the invitations waiting; the e-mail above already carries the link to answer.
+        notify(invitee, "invitation", actor=actor, target_type="invitation",
+               target_id=invitation.id, excerpt=org.name, send_email=False,
+               url=urlsplit(external_url("accounts.dashboard")).path + "#inv-title")
     record_action(actor, "org.invite", "organisation", org.id, role=role,
                   invitee=invitee.handle if invitee else "e-mail")
     invitation.token = token  # type: ignore[attr-defined]  # for the caller, never stored

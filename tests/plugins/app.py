@@ -42,6 +42,7 @@ def base_overrides(instance: Path, database_url: str, **extra) -> dict:
         "HUB_LOGIN_RATE_LIMIT": "1000 per minute",
         "HUB_LOG_LEVEL": "WARNING",
         "RATELIMIT_KEY_PREFIX": f"test-{uuid.uuid4().hex[:10]}",
+        "PAGE_CACHE_MAX_AGE": 24 * 3600,
         **extra,
     }
 

@@ -24,6 +24,29 @@ from hub.sanitize import plain_text
 #: Text kept per document: enough for long PDFs' opening pages, bounded for the index.
 MAX_BODY_CHARS = 200_000
 
+#: Tables and columns of the full-text index that the migration creates by hand beside
+#: ``search_document`` (FTS5 and its shadow tables on SQLite; the tsvector column and its
+#: GIN index on PostgreSQL). The models do not declare them, so the drift check and
+#: autogenerate must not see them.
+SEARCH_INDEX_NAMES = frozenset({"search_vector", "ix_search_document_vector"})
+SEARCH_INDEX_TABLE_PREFIX = "search_document_fts"
+
+
+def is_search_index_name(name: str | None, type_: str, parent_names: dict) -> bool:
+    """Is this database object part of the hand-made full-text index?"""
+    if not name:
+        return False
+    if type_ == "table":
+        return name.startswith(SEARCH_INDEX_TABLE_PREFIX)
+    if type_ in ("column", "index"):
+        return parent_names.get("table_name") == "search_document" and name in SEARCH_INDEX_NAMES
+    return False
+
+
+def include_name(name: str | None, type_: str, parent_names: dict) -> bool:
+    """Alembic ``include_name`` hook: everything but the full-text index."""
+    return not is_search_index_name(name, type_, parent_names)
+
 
 def fold(text: str) -> str:
     """Lower case without accents: what the index stores and queries are matched on."""

@@ -1,0 +1,172 @@
+"""Search text handling: parsing what a visitor typed, and highlighting the snippet.
+
+Pure: no Flask, no database. Matching ignores case and accents the way the index does
+(``fold``); every piece of the text is escaped and only ``<mark>`` is added.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from markupsafe import Markup, escape
+
+#: Words kept from a query: more only slows the engine without narrowing much.
+MAX_TERMS = 8
+MAX_QUERY_CHARS = 200
+SNIPPET_CHARS = 240
+
+_WORD = re.compile(r"\w+")
+_PHRASE = re.compile(r'"([^"]*)"')
+
+
+def fold_char(char: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", char)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+
+
+def fold(text: str) -> str:
+    """Lower case without accents: the same folding as the index."""
+    return "".join(fold_char(c) for c in text)
+
+
+@dataclass(frozen=True)
+class ParsedQuery:
+    """Folded words and "quoted phrases" (each a tuple of words); nothing else survives, so
+    no FTS5 or tsquery syntax from the visitor reaches the engine."""
+
+    terms: tuple[str, ...]
+    phrases: tuple[tuple[str, ...], ...]
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.terms and not self.phrases
+
+    @property
+    def words(self) -> tuple[str, ...]:
+        """Every word, for highlighting."""
+        return self.terms + tuple(w for phrase in self.phrases for w in phrase)
+
+
+def parse_query(q: str) -> ParsedQuery:
+    """Words and quoted phrases from the search box; operators and punctuation dropped."""
+    q = q[:MAX_QUERY_CHARS]
+    phrases: list[tuple[str, ...]] = []
+    for raw in _PHRASE.findall(q):
+        words = tuple(_WORD.findall(fold(raw).replace("_", " ")))
+        if len(words) > 1:
+            phrases.append(words)
+        elif words:
+            q += " " + words[0]
+    rest = _PHRASE.sub(" ", q)
+    terms: list[str] = []
+    for word in _WORD.findall(fold(rest).replace("_", " ")):
+        if word not in terms:
+            terms.append(word)
+    budget = MAX_TERMS
+    phrases = [p[:budget] for p in phrases][:budget]
+    budget -= sum(len(p) for p in phrases)
+    return ParsedQuery(tuple(terms[:max(budget, 0)]), tuple(phrases))
+
+
+def stem_prefix(word: str) -> str:
+    """A crude stem for French and English plurals: "associations" → "association"."""
+    if len(word) > 4 and word[-1] in "sx":
+        return word[:-1]
+    return word
+
+
+def fts5_match(query: ParsedQuery) -> str:
+    """The FTS5 MATCH expression: each word a quoted prefix, each phrase quoted; all ANDed.
+
+    Words are plain ``\\w`` runs, so quoting them is enough to make them literal. Prefix
+    matching of the stem stands in for stemming, which FTS5 lacks for French.
+    """
+    parts = [f'"{stem_prefix(t)}"*' if len(t) >= 3 else f'"{t}"' for t in query.terms]
+    parts += ['"' + " ".join(p) + '"' for p in query.phrases]
+    return " AND ".join(parts)
+
+
+def _highlight_re(words: tuple[str, ...]) -> re.Pattern[str] | None:
+    """Words of the folded text that match a query word: same start, as the engine's
+    prefix and stem matching do ("ecologie" marks "écologiques")."""
+    stems = set()
+    for word in words:
+        stems.add(word if len(word) <= 4 else word[:max(4, len(word) - 3)])
+    if not stems:
+        return None
+    alternatives = "|".join(re.escape(s) for s in sorted(stems, key=len, reverse=True))
+    return re.compile(rf"\b(?:{alternatives})\w*")
+
+
+def _folded_with_positions(text: str) -> tuple[str, list[int]]:
+    """The folded text and, for each of its characters, the index of the original one."""
+    out: list[str] = []
+    positions: list[int] = []
+    for index, char in enumerate(text):
+        folded = fold_char(char)
+        out.append(folded)
+        positions.extend([index] * len(folded))
+    return "".join(out), positions
+
+
+def _spans(text: str, words: tuple[str, ...]) -> list[tuple[int, int]]:
+    pattern = _highlight_re(words)
+    if pattern is None or not text:
+        return []
+    folded, positions = _folded_with_positions(text)
+    spans = []
+    for match in pattern.finditer(folded):
+        if match.end() <= match.start():
+            continue
+        start = positions[match.start()]
+        end = positions[match.end() - 1] + 1
+        spans.append((start, end))
+    return spans
+
+
+def _marked(text: str, spans: list[tuple[int, int]], offset: int = 0) -> Markup:
+    parts: list[Markup] = []
+    cursor = 0
+    for start, end in spans:
+        start, end = start - offset, end - offset
+        if start < cursor or end > len(text) or start < 0:
+            continue
+        parts.append(escape(text[cursor:start]))
+        parts.append(Markup("<mark>{}</mark>").format(text[start:end]))
+        cursor = end
+    parts.append(escape(text[cursor:]))
+    return Markup("").join(parts)
+
+
+def highlight(text: str, words: tuple[str, ...]) -> Markup:
+    """The whole text escaped, with the words that match wrapped in ``<mark>``."""
+    return _marked(text, _spans(text, words))
+
+
+def snippet(body: str, words: tuple[str, ...], size: int = SNIPPET_CHARS) -> Markup:
+    """About ``size`` characters of ``body`` around the first match, highlighted.
+
+    Cut on spaces, with "…" where text was left out; the start of the body when nothing
+    matches (the match was in the title).
+    """
+    body = " ".join(body[:50_000].split())
+    if not body:
+        return Markup("")
+    spans = _spans(body, words)
+    first = spans[0][0] if spans else 0
+    start = max(0, first - size // 3)
+    if start > 0:
+        space = body.find(" ", start)
+        start = space + 1 if 0 <= space < first else start
+    end = min(len(body), start + size)
+    if end < len(body):
+        space = body.rfind(" ", start, end)
+        end = space if space > first else end
+    window = body[start:end]
+    inside = [(s, e) for s, e in spans if s >= start and e <= end]
+    marked = _marked(window, inside, offset=start)
+    prefix = "… " if start > 0 else ""
+    suffix = " …" if end < len(body) else ""
+    return escape(prefix) + marked + escape(suffix)
