@@ -79,6 +79,25 @@ OPENERS = ("Depuis dix ans,", "Cette année,", "Pour la première fois,", "Selon
 
 VOWELS = tuple("aeiouyéèêàâîôh")
 
+#: Pseudo-words (names of people, places, projects) with Zipf weights: real text has a
+#: long tail of rare words, which is what the databases' statistics (PostgreSQL's most
+#: common elements, the query planner's guesses) are built from.
+TAIL_SIZE = 20_000
+TAIL_FRAMES = ("avec {}", "à {}", "chez {}", "selon {}", "près de {}")
+_ONSETS = ("b", "br", "c", "ch", "d", "f", "g", "gr", "j", "l", "m", "n", "p", "pr", "r", "s",
+           "t", "tr", "v")
+_NUCLEI = ("a", "e", "i", "o", "ou", "u", "an", "on", "in", "é", "è", "ai", "eau")
+
+
+def _tail_words(rng: random.Random, count: int) -> list[str]:
+    words: set[str] = set()
+    while len(words) < count:
+        word = "".join(rng.choice(_ONSETS) + rng.choice(_NUCLEI)
+                       for _ in range(rng.randint(2, 4)))
+        if word not in RARE_WORDS:
+            words.add(word + rng.choice(("", "", "s", "t", "l", "ne", "c")))
+    return sorted(words)
+
 
 def _det(noun: str, gender: str, rng: random.Random) -> str:
     roll = rng.random()
@@ -103,6 +122,8 @@ class FrenchText:
         nouns = NOUNS[:1] + self.rng.sample(NOUNS[1:], len(NOUNS) - 1)
         self._nouns = nouns
         self._noun_weights = list(accumulate(1 / (rank + 1) ** zipf for rank in range(len(nouns))))
+        self._tail = _tail_words(self.rng, TAIL_SIZE)
+        self._tail_weights = list(accumulate(1 / (rank + 1) for rank in range(len(self._tail))))
         self.sentences = [self._sentence() for _ in range(pool)]
         self.titles = [self._title() for _ in range(pool // 4)]
 
@@ -124,6 +145,9 @@ class FrenchText:
             words += [rng.choice(PREPOSITIONS), self._group()]
         if rng.random() < 0.25:
             words.append(rng.choice(PLACES))
+        if rng.random() < 0.35:  # the long tail: names of people, places, projects
+            tail = rng.choices(self._tail, cum_weights=self._tail_weights)[0]
+            words.append(rng.choice(TAIL_FRAMES).format(tail.capitalize()))
         text = " ".join(words).replace(" de le ", " du ").replace(" à le ", " au ")
         if rng.random() < 0.2:
             text = rng.choice(OPENERS) + " " + text

@@ -1,4 +1,9 @@
-"""Demo content for a first start: an admin, three French organisations, a few members."""
+"""Demo content for a first start: an admin, three French organisations, a few members,
+and what they publish (``hub.demo_content``).
+
+Created once: the CLI only calls ``create_demo`` on a database without accounts
+(``has_content``), so running it twice creates nothing twice.
+"""
 
 from __future__ import annotations
 
@@ -76,13 +81,20 @@ def create_demo() -> str:
     settings.name = "Maillage — réseau de démonstration"
     settings.description = ("Un réseau d'associations qui partagent leurs actualités, "
                             "leurs ressources documentaires et leurs événements.")
+    from hub.demo_content import Cast, create_demo_content
+
     password = secrets.token_urlsafe(12)
-    create_account("admin_demo", "admin@demo.invalid", password, role="admin",
+    admin = create_account("admin_demo", "admin@demo.invalid", password, role="admin",
                            display_name="Administration")
     people = [create_account(handle, f"{handle}@demo.invalid", secrets.token_urlsafe(16),
                              display_name=name) for handle, name in MEMBERS]
+    orgs = {}
     for index, (handle, draft) in enumerate(ORGANISATIONS):
         org = found_organisation(people[index], handle, draft)
         other = people[(index + 1) % len(people)]
         db.session.add(Membership(org_id=org.id, account_id=other.id, role="editor"))
+        orgs[handle] = org
+    db.session.flush()
+    create_demo_content(Cast(admin=admin, orgs=orgs,
+                             people={person.handle: person for person in people}))
     return password

@@ -25,9 +25,8 @@ from hub.errors import PermissionDenied, ValidationFailed
 from hub.extensions import db
 from hub.models_base import utcnow
 from hub.notifications.services import notify
+from hub.orgs.access import may, refusal
 from hub.orgs.models import Organisation
-from hub.orgs.permissions import can
-from hub.orgs.queries import role_of
 
 DISCUSSION_VISIBILITIES = ("public", "members")
 MAX_BODY = 50_000
@@ -48,17 +47,7 @@ class DiscussionDraft:
     visibility: str = "public"
 
 
-def may(action: str, actor: Any, org: Organisation) -> bool:
-    """The permission table, asked for an account (None: a visitor)."""
-    if actor is None or not getattr(actor, "is_authenticated", False):
-        return False
-    if actor.status != "active":
-        return False
-    return can(action, role_of(org, actor), instance_admin=actor.is_admin)
-
-
-def _refuse() -> PermissionDenied:
-    return PermissionDenied(_("You are not allowed to do this in this organisation."))
+_refuse = refusal
 
 
 def _check(draft: DiscussionDraft) -> tuple[str, str]:

@@ -21,13 +21,12 @@ from hub.content.search.index import sync
 from hub.content.themes import resolve_themes, split_labels
 from hub.content.visibility import member_org_ids
 from hub.content.writing import mentioned_accounts, render_content
-from hub.errors import PermissionDenied, ValidationFailed
+from hub.errors import ValidationFailed
 from hub.extensions import db
 from hub.models_base import utcnow
 from hub.notifications.services import notify
+from hub.orgs.access import may, refusal
 from hub.orgs.models import Organisation
-from hub.orgs.permissions import can
-from hub.orgs.queries import role_of
 
 EVENT_VISIBILITIES = ("public", "members")
 MAX_DESCRIPTION = 50_000
@@ -52,17 +51,7 @@ class EventDraft:
     visibility: str = "public"
 
 
-def may(action: str, actor: Any, org: Organisation) -> bool:
-    """The permission table, asked for an account (None: a visitor)."""
-    if actor is None or not getattr(actor, "is_authenticated", False):
-        return False
-    if actor.status != "active":
-        return False
-    return can(action, role_of(org, actor), instance_admin=actor.is_admin)
-
-
-def _refuse() -> PermissionDenied:
-    return PermissionDenied(_("You are not allowed to do this in this organisation."))
+_refuse = refusal
 
 
 def _check_times(draft: EventDraft):

@@ -34,9 +34,8 @@ from hub.images import remove_image, store_image
 from hub.models_base import utcnow
 from hub.notifications.models import Notification
 from hub.notifications.services import notify
+from hub.orgs.access import may
 from hub.orgs.models import Membership
-from hub.orgs.permissions import can
-from hub.orgs.queries import role_of
 from hub.sanitize import plain_text, render_text
 from hub.urls import external_url
 
@@ -67,19 +66,11 @@ class PostDraft:
 
 def may_write(actor: Any, org: Any) -> bool:
     """Editors and above, and instance admins (pure over the role read once)."""
-    if actor is None or not getattr(actor, "is_authenticated", False):
-        return False
-    if actor.status != "active":
-        return False
-    return can("publish", role_of(org, actor), instance_admin=actor.is_admin)
+    return may("publish", actor, org)
 
 
 def may_edit(actor: Any, org: Any) -> bool:
-    if actor is None or not getattr(actor, "is_authenticated", False):
-        return False
-    if actor.status != "active":
-        return False
-    return can("edit_content", role_of(org, actor), instance_admin=actor.is_admin)
+    return may("edit_content", actor, org)
 
 
 def _refuse() -> PermissionDenied:

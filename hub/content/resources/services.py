@@ -33,9 +33,8 @@ from hub.content.writing import mentioned_accounts, render_content
 from hub.errors import Conflict, PermissionDenied, ValidationFailed
 from hub.extensions import db
 from hub.models_base import utcnow
+from hub.orgs.access import may, refusal
 from hub.orgs.models import Organisation
-from hub.orgs.permissions import can
-from hub.orgs.queries import role_of
 
 KINDS = ("link", "file", "note")
 RESOURCE_VISIBILITIES = tuple(v for v in VISIBILITIES if v != "unlisted")
@@ -89,18 +88,12 @@ class Upload:
 # -- who may --------------------------------------------------------------------------------
 
 
-def _may(action: str, actor: Any, org: Organisation) -> bool:
-    if actor is None or not getattr(actor, "is_authenticated", False):
-        return False
-    return can(action, role_of(org, actor), instance_admin=actor.is_admin)
-
-
 def may_share(actor: Any, org: Organisation) -> bool:
-    return _may("share_resource", actor, org)
+    return may("share_resource", actor, org)
 
 
 def may_manage_library(actor: Any, org: Organisation) -> bool:
-    return _may("manage_library", actor, org)
+    return may("manage_library", actor, org)
 
 
 def may_edit_resource(actor: Any, resource: Resource) -> bool:
@@ -109,11 +102,10 @@ def may_edit_resource(actor: Any, resource: Resource) -> bool:
         return False
     if resource.author_id is not None and resource.author_id == actor.id:
         return True
-    return _may("edit_content", actor, resource.org)
+    return may("edit_content", actor, resource.org)
 
 
-def _refuse() -> PermissionDenied:
-    return PermissionDenied(_("You are not allowed to do this in this organisation."))
+_refuse = refusal
 
 
 # -- sharing and editing --------------------------------------------------------------------
