@@ -198,7 +198,7 @@ def test_member_shares_a_pdf_that_a_visitor_finds_by_a_word_inside_it(
     member.get_by_label("Authors", exact=True).fill("Camille Martin\nLéa Dupont")
     member.get_by_label("Publisher", exact=True).fill("Réseau des jardins")
     member.get_by_label("Date of publication", exact=True).fill("2024-03")
-    member.get_by_label("Language", exact=True).select_option(label="Français")
+    member.get_by_role("main").get_by_label("Language", exact=True).select_option(label="Français")
     member.get_by_label("Type of document", exact=True).select_option(
         label="Guide or handbook")
     member.get_by_label("Licence", exact=True).select_option(
@@ -275,7 +275,7 @@ def test_reply_in_a_discussion_notifies_the_author_of_the_comment(
     discussion_url = yann.url
     yann.get_by_label("Your comment (Markdown)", exact=True).fill(
         "Je prends la première semaine de juillet. Qui suit ?")
-    yann.get_by_role("button", name="Comment", exact=True).click()
+    yann.locator("#comment-form").get_by_role("button").click()
     question = yann.locator(".comment").filter(has_text="Qui suit ?")
     expect(question).to_be_visible()
 
@@ -283,9 +283,9 @@ def test_reply_in_a_discussion_notifies_the_author_of_the_comment(
     ines.goto(discussion_url)
     ines.locator(".comment").filter(has_text="Qui suit ?").get_by_role(
         "link", name="Reply").click()
-    ines.get_by_label("Your reply (Markdown)", exact=True).fill(
-        "Moi, la deuxième semaine !")
-    ines.get_by_role("button", name="Reply", exact=True).click()
+    reply = ines.get_by_role("region", name="Reply")
+    reply.get_by_label("Your comment (Markdown)", exact=True).fill("Moi, la deuxième semaine !")
+    reply.get_by_role("button", name="Reply", exact=True).click()
     expect(ines.locator(".replies .comment")).to_contain_text("Moi, la deuxième semaine !")
 
     # Yann sees the unread count in the header and opens the notification.
@@ -353,7 +353,7 @@ def test_content_forms_work_without_javascript(site, new_context, screenshot):
     editor.get_by_role("button", name="Publish", exact=True).click()
     expect(editor.get_by_role("heading", level=1)).to_contain_text("Outils à partager")
     editor.get_by_label("Your comment (Markdown)", exact=True).fill("Deux bêches.")
-    editor.get_by_role("button", name="Comment", exact=True).click()
+    editor.locator("#comment-form").get_by_role("button").click()
     expect(editor.locator(".comment")).to_contain_text("Deux bêches.")
 
     # An event: Preview, then Publish.

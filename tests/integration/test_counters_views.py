@@ -228,3 +228,21 @@ def test_every_detail_page_is_counted(app, endpoint, kind):
     assert view is not None, f"{endpoint} is missing"
     assert getattr(view, "counted_as", None) == kind, \
         f'{endpoint}: add @counts_views("{kind}", "{kind}_id") above @public_page'
+
+
+def test_org_page_links_to_the_stats_for_editors_only(app, make_account, make_org,
+                                                      make_member):
+    from tests.plugins.factories import PASSWORD
+
+    def login(client, account):
+        client.post("/login", data={"login": account.handle, "password": PASSWORD})
+
+    owner = make_account(handle="statsowner")
+    org = make_org(owner=owner, handle="statsorg")
+    member = make_account(handle="statsmember")
+    make_member(org, member, "member")
+    as_member, as_owner = app.test_client(), app.test_client()
+    login(as_member, member)
+    assert "/@statsorg/stats" not in as_member.get("/@statsorg").get_data(as_text=True)
+    login(as_owner, owner)
+    assert "/@statsorg/stats" in as_owner.get("/@statsorg").get_data(as_text=True)

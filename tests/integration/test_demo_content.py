@@ -77,8 +77,8 @@ def test_the_library_the_folder_and_the_reshared_pdf(demo, client):
     assert shelves["cdid_lyon"].folder.slug == "guides-pratiques"
     folder = client.get("/@cdid_lyon/library/guides-pratiques").get_data(as_text=True)
     assert "Reprendre l&#39;eau en régie" in folder and "Comment citer" in folder
-    download = client.get(f"/library/{guide.id}/file")
-    assert download.status_code == 200 and download.data.startswith(b"%PDF-")
+    with client.get(f"/library/{guide.id}/file") as download:
+        assert download.status_code == 200 and download.data.startswith(b"%PDF-")
     # Links need no fetch: nothing is left pending for a worker that may be offline.
     assert not db.session.scalar(select(func.count()).select_from(Resource).where(
         Resource.job_status == "pending"))
@@ -112,7 +112,9 @@ def test_the_thesaurus_and_the_theme_pages(demo, client):
     assert {tag.slug: tag.parent.slug for tag in thesaurus if tag.parent} == {
         "eau": "environnement", "biodiversite": "environnement"}
     themes = client.get("/themes").get_data(as_text=True)
-    assert "Solidarité internationale" in themes and "Biodiversité" in themes
+    assert "International solidarity" in themes and "Biodiversity" in themes
+    french = client.get("/themes", headers={"Accept-Language": "fr"}).get_data(as_text=True)
+    assert "Solidarité internationale" in french and "Biodiversité" in french
     water = client.get("/themes/eau").get_data(as_text=True)
     assert "Valence" in water
 
