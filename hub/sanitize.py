@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cache, partial
+from html import unescape
 from urllib.parse import urlsplit
 
 import bleach
@@ -201,5 +202,9 @@ def _walk(tokens: list[Token]) -> Iterator[Token]:
 
 
 def plain_text(html: str) -> str:
-    """Text content of clean HTML, for summaries and search."""
-    return bleach.clean(html, tags=set(), strip=True)
+    """Text content of clean HTML, for summaries, excerpts and search.
+
+    Text, not HTML: bleach returns its output escaped ("&amp;"), and templates (and text
+    e-mails) escape again, so "Tom & Jerry" showed as "Tom &amp;amp; Jerry".
+    """
+    return unescape(bleach.clean(html, tags=set(), strip=True))

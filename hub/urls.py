@@ -17,3 +17,15 @@ def external_url(endpoint: str, **values: Any) -> str:
     adapter = current_app.url_map.bind(parts.netloc, script_name=parts.path or "/",
                                        url_scheme=parts.scheme)
     return adapter.build(endpoint, values, force_external=True)
+
+
+def local_path(endpoint: str, **values: Any) -> str:
+    """A path on this site ("/@org/news/3"), with or without a request.
+
+    Links stored in content (theme links, mentions) and in notifications are paths, so
+    they stay right if the instance moves behind another host name.
+    """
+    parts = urlsplit(current_app.config["HUB_BASE_URL"])
+    adapter = current_app.url_map.bind(parts.netloc, script_name=parts.path or "/",
+                                       url_scheme=parts.scheme)
+    return adapter.build(endpoint, values)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import current_app, url_for
+from flask import current_app
 from sqlalchemy import select
 
 from hub.accounts.handles import canonical_handle
@@ -17,6 +17,7 @@ from hub.accounts.models import Account, Handle
 from hub.content.themes import theme_slug
 from hub.extensions import db
 from hub.sanitize import Rendered, render_text
+from hub.urls import local_path
 
 
 def local_host() -> str:
@@ -33,7 +34,7 @@ def render_content(source: str) -> Rendered:
     host = local_host()
 
     def tag_url(tag: str) -> str:
-        return url_for("themes.theme", slug=theme_slug(tag))
+        return local_path("themes.theme", slug=theme_slug(tag))
 
     def mention_url(handle: str, domain: str | None) -> str | None:
         if domain and domain.lower() != host.lower().split(":")[0] and domain.lower() != host:
@@ -41,7 +42,7 @@ def render_content(source: str) -> Rendered:
         key = canonical_handle(handle)
         if db.session.get(Handle, key) is None:
             return None
-        return url_for("main.actor", handle=handle)
+        return local_path("main.actor", handle=handle)
 
     return render_text(source, local_host=host, tag_url=tag_url, mention_url=mention_url)
 

@@ -100,6 +100,11 @@ def _reload_until(page, found, timeout: float, every: float = 2.0) -> float:
         page.reload()
 
 
+def _preview(page):
+    """The rendered preview (the shared Markdown field's, or a form's own)."""
+    return page.locator(".md-preview:not([hidden]), .preview").first
+
+
 def _fits_the_width(page) -> bool:
     return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
@@ -129,6 +134,10 @@ def test_scheduled_post_with_an_accented_theme_appears_when_its_time_comes(
     editor.get_by_label("Text (Markdown)", exact=True).fill(
         "Venez **échanger** vos graines : la grelinette sera de sortie.\n\n"
         "- semis de tomates\n- boutures\n\n#théme")
+    # With JavaScript, the preview follows the typing (no button pressed).
+    live = editor.locator(".md-preview")
+    expect(live.locator("strong")).to_have_text("échanger")
+    expect(live.get_by_role("link", name="#théme")).to_have_attribute("href", "/themes/theme")
     editor.get_by_label("Publication", exact=True).select_option("scheduled")
     editor.get_by_label("Date of publication", exact=True).fill(local.strftime("%Y-%m-%d"))
     editor.get_by_label("Time of publication", exact=True).fill(local.strftime("%H:%M"))
@@ -136,6 +145,11 @@ def test_scheduled_post_with_an_accented_theme_appears_when_its_time_comes(
     expect(editor.locator(STATUS)).to_contain_text(
         "The post is scheduled; it will be published at the chosen time.")
     expect(editor.get_by_role("heading", level=1)).to_contain_text(title)
+    # Read on Montréal's clock: on Paris's or UTC's the time would be past (refused) or
+    # hours away (the post would never show up below).
+    notice = editor.locator(".post-notice")
+    expect(notice).to_contain_text(local.strftime("%H:%M"))
+    expect(notice).to_contain_text(EDITOR_TZ)
     assert datetime.now(UTC) < due, "the test took too long to write the post"
 
     # -- before the time, a visitor sees it nowhere ---------------------------------------
@@ -203,7 +217,7 @@ def test_member_shares_a_pdf_that_a_visitor_finds_by_a_word_inside_it(
         label="Guide or handbook")
     member.get_by_label("Licence", exact=True).select_option(
         label="CC BY-SA (attribution, share alike)")
-    member.get_by_label("Agriculture urbaine", exact=True).check()
+    member.get_by_label("Urban farming", exact=True).check()  # in English
     member.get_by_label("Keywords", exact=True).fill("jardin, semences")
     member.get_by_role("button", name="Share", exact=True).click()
 
@@ -230,7 +244,7 @@ def test_member_shares_a_pdf_that_a_visitor_finds_by_a_word_inside_it(
     hit.get_by_role("link", name=title).click()
     expect(visitor).to_have_url(resource_url)
     expect(visitor.get_by_role("heading", level=1)).to_contain_text(title)
-    expect(visitor.get_by_role("link", name="#Agriculture urbaine")).to_be_visible()
+    expect(visitor.get_by_role("link", name="#Urban farming")).to_be_visible()
     assert _fits_the_width(visitor), "the resource page overflows a phone screen"
     screenshot(visitor, "content-resource-phone")
 
@@ -349,7 +363,7 @@ def test_content_forms_work_without_javascript(site, new_context, screenshot):
     editor.get_by_label("Title", exact=True).fill("Outils à partager")
     editor.get_by_label("First message (Markdown)", exact=True).fill("Une **liste** ?")
     editor.get_by_role("button", name="Preview", exact=True).click()
-    expect(editor.locator(".preview strong")).to_have_text("liste")
+    expect(_preview(editor).locator("strong")).to_have_text("liste")
     editor.get_by_role("button", name="Publish", exact=True).click()
     expect(editor.get_by_role("heading", level=1)).to_contain_text("Outils à partager")
     editor.get_by_label("Your comment (Markdown)", exact=True).fill("Deux bêches.")
@@ -367,7 +381,7 @@ def test_content_forms_work_without_javascript(site, new_context, screenshot):
     editor.get_by_label("End time", exact=True).fill("17:00")
     editor.get_by_label("Place", exact=True).fill("Jardin des Lilas")
     editor.get_by_role("button", name="Preview", exact=True).click()
-    expect(editor.locator(".preview em")).to_have_text("plants")
+    expect(_preview(editor).locator("em")).to_have_text("plants")
     editor.get_by_role("button", name="Publish", exact=True).click()
     expect(editor.get_by_role("heading", level=1)).to_contain_text("Troc de plants")
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -24,6 +23,7 @@ from hub.models_base import utcnow
 from hub.notifications.services import notify
 from hub.orgs.models import Membership
 from hub.sanitize import plain_text
+from hub.urls import local_path
 
 MAX_BODY = 10_000
 
@@ -91,7 +91,7 @@ def add_comment(actor: Account, target_type: str, target: Any, source: str,
 
 
 def _comment_path(comment: Comment) -> str:
-    return url_for("comments.comment", comment_id=comment.id)
+    return local_path("comments.comment", comment_id=comment.id)
 
 
 def _may_see(account: Account, target: Any) -> bool:

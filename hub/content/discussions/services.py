@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from flask import url_for
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 
@@ -27,6 +26,7 @@ from hub.models_base import utcnow
 from hub.notifications.services import notify
 from hub.orgs.access import may, refusal
 from hub.orgs.models import Organisation
+from hub.urls import local_path
 
 DISCUSSION_VISIBILITIES = ("public", "members")
 MAX_BODY = 50_000
@@ -78,7 +78,7 @@ def _apply(discussion: Discussion, draft: DiscussionDraft) -> Any:
 
 
 def _notify_mentions(actor: Account, discussion: Discussion, rendered: Any) -> None:
-    path = url_for("discussions.discussion", handle=discussion.org.handle,
+    path = local_path("discussions.discussion", handle=discussion.org.handle,
                    discussion_id=discussion.id)
     for account in mentioned_accounts(rendered):
         if discussion.visibility == "members" and (

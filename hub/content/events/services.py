@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from datetime import date, time
 from typing import Any
 
-from flask import url_for
 from flask_babel import gettext as _
 
 from hub.accounts.models import Account
@@ -27,6 +26,7 @@ from hub.models_base import utcnow
 from hub.notifications.services import notify
 from hub.orgs.access import may, refusal
 from hub.orgs.models import Organisation
+from hub.urls import local_path
 
 EVENT_VISIBILITIES = ("public", "members")
 MAX_DESCRIPTION = 50_000
@@ -143,7 +143,7 @@ def delete_event(actor: Account, event: Event) -> None:
 
 
 def _notify_mentions(actor: Account, event: Event, rendered: Any) -> None:
-    path = url_for("events.event", handle=event.org.handle, event_id=event.id)
+    path = local_path("events.event", handle=event.org.handle, event_id=event.id)
     for account in mentioned_accounts(rendered):
         if event.visibility == "members" and event.org_id not in member_org_ids(account):
             continue

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
@@ -18,6 +19,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from hub.content.resources.catalogue import DOC_TYPES, LANGUAGES, LICENCES
 from hub.content.resources.services import LIMITS, ResourceDraft
+from hub.content.themes import theme_label
 
 KIND_CHOICES = [
     SelectChoice("link", _l("A link to a page or a document online")),
@@ -74,7 +76,10 @@ class ResourceForm(FlaskForm):
         self.language.choices = _choices(LANGUAGES, str(_l("Not given")))
         self.doc_type.choices = _choices(DOC_TYPES, str(_l("Not given")))
         self.licence.choices = _choices(LICENCES, str(_l("Not given")))
-        self.themes.choices = [SelectChoice(tag.slug, tag.label) for tag in thesaurus]
+        # Thesaurus themes in the reader's language, as the resource page shows them.
+        locale = str(get_locale())
+        self.themes.choices = [SelectChoice(tag.slug, theme_label(tag, locale))
+                               for tag in thesaurus]
         self.folder_id.choices = [SelectChoice("", _l("No folder")),
                                   *(SelectChoice(str(f.id), f.name) for f in folders)]
         if editing:
