@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import IO, Any
-from urllib.parse import urlsplit
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -36,8 +35,8 @@ from hub.notifications.models import Notification
 from hub.notifications.services import notify
 from hub.orgs.access import may
 from hub.orgs.models import Membership
-from hub.sanitize import plain_text, render_text
-from hub.urls import external_url
+from hub.sanitize import render_text
+from hub.urls import local_path
 
 log = logging.getLogger(__name__)
 
@@ -272,14 +271,14 @@ def notify_mentions(post: Post, actor: Any) -> int:
         if person.id in told:
             continue
         if notify(person, "mention", actor=actor, target_type="post", target_id=post.id,
-                  url=url, excerpt=plain_text(excerpt)) is not None:
+                  url=url, excerpt=excerpt) is not None:
             count += 1
     return count
 
 
 def post_path(post: Post) -> str:
     """The post's local path, built without a request (jobs have none)."""
-    return urlsplit(external_url("posts.post", handle=post.org.handle, post_id=post.id)).path
+    return local_path("posts.post", handle=post.org.handle, post_id=post.id)
 
 
 def _media() -> Path:
