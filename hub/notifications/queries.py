@@ -6,10 +6,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from hub.extensions import db
+from hub.keyset import beyond
 from hub.notifications.models import Notification
 
 PAGE_SIZE = 30
@@ -48,9 +49,8 @@ def list_notifications(account: Any, after: str = "", limit: int = PAGE_SIZE
     position = decode_cursor(after) if after else None
     if position is not None:
         when, last_id = position
-        query = query.where(or_(Notification.created_at < when,
-                                and_(Notification.created_at == when,
-                                     Notification.id < last_id)))
+        query = query.where(beyond((Notification.created_at, Notification.id),
+                                   (when, last_id), descending=True))
     rows = list(db.session.scalars(query))
     more = len(rows) > limit
     rows = rows[:limit]

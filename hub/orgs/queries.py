@@ -12,6 +12,7 @@ from hub.accounts.models import Account
 from hub.content.models import Tag
 from hub.errors import NotFound
 from hub.extensions import db
+from hub.keyset import beyond
 from hub.orgs.models import Invitation, Membership, Organisation, org_theme
 
 
@@ -118,9 +119,8 @@ def list_directory(search: str = "", theme: str = "", after: str = "",
     if after:
         name_key, _, raw_id = after.rpartition("|")
         if raw_id.isdigit():
-            query = query.where(
-                (Organisation.name_key > name_key)
-                | ((Organisation.name_key == name_key) & (Organisation.id > int(raw_id))))
+            query = query.where(beyond((Organisation.name_key, Organisation.id),
+                                       (name_key, int(raw_id)), descending=False))
     rows = list(db.session.scalars(
         query.order_by(Organisation.name_key, Organisation.id).limit(limit + 1)))
     next_cursor = None

@@ -487,8 +487,31 @@ def _postgresql_search_ddl():
     return [
         "ALTER TABLE search_document ADD COLUMN search_vector tsvector",
         "CREATE INDEX ix_search_document_vector ON search_document USING gin (search_vector)",
-        "CREATE FUNCTION hub_search_fold(value text) RETURNS text LANGUAGE sql IMMUTABLE "
-        f"AS $$ SELECT lower(translate(value, '{source}', '{target}')) $$",
+        # unaccent when the database lets us install it: translate() over a 350-letter map
+        # costs about 0.65 ms per text, unaccent a fraction of that. unaccent() itself is
+        # only STABLE (its dictionary could change), so the IMMUTABLE wrapper names the
+        # dictionary explicitly; without the rights, the translate() version.
+        f"""DO $do$
+DECLARE
+  schema_name text;
+BEGIN
+  BEGIN
+    CREATE EXTENSION IF NOT EXISTS unaccent;
+  EXCEPTION WHEN insufficient_privilege OR undefined_file OR feature_not_supported THEN
+    NULL;
+  END;
+  SELECT n.nspname INTO schema_name FROM pg_extension e
+    JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'unaccent';
+  IF schema_name IS NOT NULL THEN
+    EXECUTE 'CREATE FUNCTION hub_search_fold(value text) RETURNS text LANGUAGE sql '
+      || 'IMMUTABLE PARALLEL SAFE AS $f$ SELECT lower(' || quote_ident(schema_name)
+      || '.unaccent(' || quote_literal(quote_ident(schema_name) || '.unaccent')
+      || '::regdictionary, value)) $f$';
+  ELSE
+    CREATE FUNCTION hub_search_fold(value text) RETURNS text LANGUAGE sql IMMUTABLE
+      PARALLEL SAFE AS $f$ SELECT lower(translate(value, '{source}', '{target}')) $f$;
+  END IF;
+END $do$""",
         # 'simple' keeps every word as written, with positions (phrases) and weights (title
         # words weigh more, A). Stems are added without positions: a known language's
         # stemmer, else both French and English; stripped, they cost little and cannot

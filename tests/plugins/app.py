@@ -106,8 +106,14 @@ def _wipe(app: Flask) -> None:
         tables = [t.name for t in reversed(db.metadata.sorted_tables)]
         with db.engine.begin() as conn:
             if conn.dialect.name == "postgresql":
-                names = ", ".join(f'"{t}"' for t in tables)
-                conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+                # TRUNCATE costs milliseconds per table, empty or not (new files, fsync);
+                # most tests fill a handful of tables, so find those and DELETE their rows.
+                probe = " UNION ALL ".join(
+                    f"SELECT '{t}' WHERE EXISTS (SELECT 1 FROM \"{t}\")" for t in tables)
+                filled = {row[0] for row in conn.execute(text(probe))}
+                for table in tables:
+                    if table in filled:
+                        conn.execute(text(f'DELETE FROM "{table}"'))
             else:
                 for table in tables:
                     conn.execute(text(f'DELETE FROM "{table}"'))

@@ -17,6 +17,7 @@ from hub.content.comments.tree import REPLY_LEVELS, Node, build_tree, decode_cur
 from hub.content.models import Comment, Discussion, Event, Post, Resource
 from hub.errors import NotFound
 from hub.extensions import db
+from hub.keyset import beyond
 
 #: The item each target type names; looked up by id, never through another package.
 TARGET_MODELS: dict[str, Any] = {
@@ -67,8 +68,8 @@ def thread_page(target_type: str, target_id: int, viewer: Any, after: str = "",
     cursor = decode_cursor(after, "di")
     if cursor is not None:
         at, last_id = cursor
-        query = query.where(or_(Comment.created_at > at,
-                                and_(Comment.created_at == at, Comment.id > last_id)))
+        query = query.where(beyond((Comment.created_at, Comment.id), (at, last_id),
+                                   descending=False))
     rows = list(db.session.scalars(
         query.order_by(Comment.created_at, Comment.id).limit(limit + 1)).unique())
     next_cursor = None

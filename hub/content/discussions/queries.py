@@ -17,6 +17,7 @@ from hub.content.models import Discussion, DiscussionFollow
 from hub.content.visibility import is_viewable, listed_clause
 from hub.errors import NotFound
 from hub.extensions import db
+from hub.keyset import beyond
 
 PAGE_SIZE = 30
 
@@ -54,8 +55,8 @@ def list_org_discussions(org: Any, viewer: Any, after: str = "",
     if cursor is not None:
         pinned, at, last_id = cursor
         same_pin = and_(Discussion.is_pinned == pinned,
-                        or_(Discussion.last_activity_at < at,
-                            and_(Discussion.last_activity_at == at, Discussion.id < last_id)))
+                        beyond((Discussion.last_activity_at, Discussion.id), (at, last_id),
+                               descending=True))
         query = query.where(or_(same_pin, Discussion.is_pinned.is_(False)) if pinned
                             else same_pin)
     rows = list(db.session.scalars(query.order_by(

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
 from hub.content.comments.tree import decode_cursor, encode_cursor
@@ -19,6 +19,7 @@ from hub.content.models import Event
 from hub.content.visibility import is_viewable, listed_clause
 from hub.errors import NotFound
 from hub.extensions import db
+from hub.keyset import beyond
 from hub.models_base import utcnow
 
 PAGE_SIZE = 30
@@ -54,15 +55,15 @@ def list_agenda(viewer: Any, *, past: bool = False, org: Any = None, after: str 
         query = query.where(Event.ends_at < now)
         if cursor is not None:
             at, last_id = cursor
-            query = query.where(or_(Event.starts_at < at,
-                                    and_(Event.starts_at == at, Event.id < last_id)))
+            query = query.where(beyond((Event.starts_at, Event.id), (at, last_id),
+                                       descending=True))
         query = query.order_by(Event.starts_at.desc(), Event.id.desc())
     else:
         query = query.where(Event.ends_at >= now)
         if cursor is not None:
             at, last_id = cursor
-            query = query.where(or_(Event.starts_at > at,
-                                    and_(Event.starts_at == at, Event.id > last_id)))
+            query = query.where(beyond((Event.starts_at, Event.id), (at, last_id),
+                                       descending=False))
         query = query.order_by(Event.starts_at, Event.id)
     rows = list(db.session.scalars(query.limit(limit + 1)).unique())
     next_cursor = None

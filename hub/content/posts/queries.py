@@ -12,13 +12,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from hub.content.models import Post
 from hub.content.visibility import listed_clause
 from hub.errors import NotFound
 from hub.extensions import db
+from hub.keyset import beyond
 
 PAGE_SIZE = 20
 #: At most this many pinned posts per organisation (as Mastodon does for profiles).
@@ -91,7 +92,7 @@ def list_org_posts(org: Any, viewer: Any, *, before: str = "",
         at, post_id = cursor
         rows = list(db.session.scalars(stmt.where(
             Post.is_pinned.is_(False),
-            or_(Post.published_at < at, and_(Post.published_at == at, Post.id < post_id)),
+            beyond((Post.published_at, Post.id), (at, post_id), descending=True),
         ).order_by(*newest).limit(limit + 1)).unique())
         pinned, others = [], rows
     next_cursor = None

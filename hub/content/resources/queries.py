@@ -12,13 +12,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from hub.content.models import Folder, Resource, Shelf, Tag, resource_tag
 from hub.content.visibility import listed_clause
 from hub.errors import NotFound
 from hub.extensions import db
+from hub.keyset import beyond
 from hub.orgs.models import Membership, Organisation
 
 PAGE_SIZE = 30
@@ -176,8 +177,8 @@ def list_catalogue(viewer: Any, filters: CatalogueFilters, after: str = "",
         parts = decode_cursor(after, 2)
         if parts is not None:
             key, last_id = parts[0], int(parts[1])
-            query = query.where(or_(Resource.title_key > key,
-                                    and_(Resource.title_key == key, Resource.id > last_id)))
+            query = query.where(beyond((Resource.title_key, Resource.id), (key, last_id),
+                                       descending=False))
         query = query.order_by(Resource.title_key, Resource.id)
     else:
         parts = decode_cursor(after, 2)
@@ -188,8 +189,8 @@ def list_catalogue(viewer: Any, filters: CatalogueFilters, after: str = "",
                 at = None
             if at is not None and at.tzinfo is not None:
                 last_id = int(parts[1])
-                query = query.where(or_(Resource.created_at < at,
-                                        and_(Resource.created_at == at, Resource.id < last_id)))
+                query = query.where(beyond((Resource.created_at, Resource.id), (at, last_id),
+                                           descending=True))
         query = query.order_by(Resource.created_at.desc(), Resource.id.desc())
     rows = list(db.session.scalars(query.limit(limit + 1)).unique())
     next_cursor = None
@@ -250,8 +251,8 @@ def list_library(org: Organisation, viewer: Any, folder: Folder | None = None,
             at = None
         if at is not None and at.tzinfo is not None:
             last_id = int(parts[1])
-            query = query.where(or_(Shelf.created_at < at,
-                                    and_(Shelf.created_at == at, Shelf.id < last_id)))
+            query = query.where(beyond((Shelf.created_at, Shelf.id), (at, last_id),
+                                       descending=True))
     query = query.order_by(Shelf.created_at.desc(), Shelf.id.desc()).limit(limit + 1)
     rows = list(db.session.scalars(query).unique())
     next_cursor = None

@@ -2,10 +2,26 @@
 
 Reads ``search_document`` only: ``index.sync`` indexes what is listed, so drafts, hidden
 and deleted items cannot be found; members-only documents match only for members of
-their organisation. Costs stay bounded on a million documents: newest-first is the match
-with ``ORDER BY sort_at DESC LIMIT``; relevance ranks only the newest ``MAX_CANDIDATES``
-matches; pages stop at ``MAX_CANDIDATES``. Result URLs are resolved in batch, so a page
-runs the same few queries whatever it shows.
+their organisation. Result URLs are resolved in batch, so a page runs the same few
+queries whatever it shows.
+
+Costs stay bounded on a million documents, for the rarest word and for a word found in
+most documents, because every search works on a bounded *candidate set*: the most recent
+matches, at most ``MAX_CANDIDATES``; relevance ranks those only, and no page goes past
+them. What "most recent" means differs per engine, which is the trade-off:
+
+- SQLite: FTS5 reads a word's matches in rowid order and can stop early, so candidates
+  are the newest by *indexing order* (rowid = when the item was first listed).
+  Newest-first sorts the ``NEWEST_WINDOW`` most recently indexed matches by date. That is
+  exact when a word has fewer matches than that, and otherwise exact as long as dates and
+  indexing order agree beyond the window, which they do for posts, resources,
+  discussions, comments and organisations (dated when they are listed). Events are dated
+  by their start: one listed long ago for a date far ahead can be missed from the first
+  pages of a frequent word. Walking the date index instead and checking the match row by
+  row costs seconds for rare words.
+- PostgreSQL: a GIN index gives matches in no order, so candidates are looked for among
+  the newest documents by date first (exact), then through the GIN index when those hold
+  too few (see ``_pg_candidates``).
 """
 
 from __future__ import annotations
@@ -18,19 +34,30 @@ from flask import current_app, url_for
 from markupsafe import Markup
 from sqlalchemy import (
     ColumnElement,
+    Join,
     and_,
     bindparam,
+    column,
     false,
     func,
     literal_column,
     or_,
     select,
+    table,
     text,
     tuple_,
 )
+from sqlalchemy.ext.compiler import compiles
 
 from hub.content.models import Comment, SearchDocument
-from hub.content.search.text import ParsedQuery, fts5_match, highlight, parse_query, snippet
+from hub.content.search.text import (
+    ParsedQuery,
+    fts5_match,
+    highlight,
+    parse_query,
+    snippet,
+    word_forms,
+)
 from hub.content.themes import theme_slug
 from hub.content.visibility import member_org_ids
 from hub.extensions import db
@@ -51,6 +78,11 @@ LANGUAGES = ("fr", "en", "es", "de", "it", "pt", "ar", "nl")
 PAGE_SIZE = 20
 #: Relevance ranks the newest matches only, and no page goes past them.
 MAX_CANDIDATES = 2000
+#: Newest-first sorts at least this many of the most recent matches (see module doc).
+NEWEST_WINDOW = 500
+#: PostgreSQL looks for matches among this many newest documents before using the GIN
+#: index (see ``_pg_candidates``).
+RECENT_WINDOW = 2000
 
 
 @dataclass(frozen=True)
@@ -98,14 +130,17 @@ def _dialect() -> str:
 
 
 def _pg_tsquery(query: ParsedQuery) -> Any:
-    """Each word: itself as a prefix, or its French or English stem; all words ANDed.
+    """Each word: its singular and plural forms, or its French or English stem; all words
+    ANDed.
 
     Words are ``\\w`` runs (``parse_query``), safe in to_tsquery; phrases go through
-    phraseto_tsquery, which parses nothing, on the words as written.
+    phraseto_tsquery, which parses nothing, on the words as written. No prefix (``:*``):
+    a prefix merges every word that starts alike, which costs on frequent words.
     """
     parts = []
     for word in query.terms:
-        parts.append(func.to_tsquery("simple", word + ":*")
+        forms = " | ".join(word_forms(word))
+        parts.append(func.to_tsquery("simple", forms)
                      .op("||")(func.plainto_tsquery("french", word))
                      .op("||")(func.plainto_tsquery("english", word)))
     for phrase in query.phrases:
@@ -117,33 +152,92 @@ def _pg_tsquery(query: ParsedQuery) -> Any:
     return combined
 
 
-def _match_clause(query: ParsedQuery) -> ColumnElement[bool]:
-    if _dialect() == "postgresql":
-        vector = literal_column("search_document.search_vector")
-        return vector.op("@@")(_pg_tsquery(query))
-    fts = select(literal_column("rowid")).select_from(text("search_document_fts")).where(
-        text("search_document_fts MATCH :fts_match").bindparams(
-            bindparam("fts_match", fts5_match(query))))
-    return SearchDocument.id.in_(fts)
+_FTS = table("search_document_fts", column("rowid"))
+_NEWEST = (SearchDocument.sort_at.desc(), SearchDocument.id.desc())
 
 
-def _rank(query: ParsedQuery, ids: list[int]) -> dict[int, float]:
-    """Relevance of some documents (higher is better), computed on those only."""
-    if not ids:
-        return {}
-    if _dialect() == "postgresql":
-        vector = literal_column("search_document.search_vector")
-        rows = db.session.execute(
-            select(SearchDocument.id, func.ts_rank(vector, _pg_tsquery(query)))
-            .where(SearchDocument.id.in_(ids)))
-        return {row[0]: float(row[1]) for row in rows}
-    # bm25 is smaller for better matches; title hits weigh five times body hits.
+@dataclass(frozen=True)
+class _Candidate:
+    id: int
+    sort_at: datetime
+    score: float
+
+
+def _sqlite_candidates(query: ParsedQuery, conditions: list[ColumnElement[bool]],
+                       limit: int, ranked: bool) -> list[_Candidate]:
+    """The ``limit`` most recently indexed matches, in one pass over the FTS5 doclist.
+
+    FTS5 walks a word's doclist in rowid order and stops at the limit, and bm25 is
+    computed for those rows only, so a word found in most documents costs no more than a
+    rare one. The join is forced (CROSS JOIN) to start from the full-text index: started
+    from ``search_document`` (an organisation filter, say), SQLite would run the MATCH
+    again for every row.
+    """
+    score = (literal_column("bm25(search_document_fts, 5.0, 1.0)") if ranked
+             else literal_column("0.0"))
     rows = db.session.execute(
-        text("SELECT rowid, bm25(search_document_fts, 5.0, 1.0) FROM search_document_fts "
-             "WHERE search_document_fts MATCH :m AND rowid IN :ids")
-        .bindparams(bindparam("ids", expanding=True)),
-        {"m": fts5_match(query), "ids": ids})
-    return {row[0]: -float(row[1]) for row in rows}
+        select(SearchDocument.id, SearchDocument.sort_at, score)
+        .select_from(_CrossJoin(_FTS, SearchDocument.__table__,
+                                SearchDocument.id == _FTS.c.rowid))
+        .where(text("search_document_fts MATCH :fts_match").bindparams(
+            bindparam("fts_match", fts5_match(query))), *conditions)
+        .order_by(_FTS.c.rowid.desc()).limit(limit))
+    # bm25 is smaller for better matches.
+    return [_Candidate(row[0], row[1], -float(row[2])) for row in rows]
+
+
+class _CrossJoin(Join):
+    """An inner join that SQLite must run left table first (its CROSS JOIN rule)."""
+
+    inherit_cache = True
+
+
+@compiles(_CrossJoin, "sqlite")
+def _compile_cross_join(element: _CrossJoin, compiler: Any, **kw: Any) -> str:
+    kw["asfrom"] = True
+    return (f"{compiler.process(element.left, **kw)} CROSS JOIN "
+            f"{compiler.process(element.right, **kw)} ON "
+            f"{compiler.process(element.onclause, **kw)}")
+
+
+def _pg_candidates(query: ParsedQuery, conditions: list[ColumnElement[bool]],
+                   limit: int, enough: int, ranked: bool) -> list[_Candidate]:
+    """The newest ``limit`` matches (by ``sort_at``), bounded whatever the word.
+
+    A GIN index cannot return matches in any order, and the planner, left alone, walks
+    ``ix_search_document_sort`` backwards checking each row: instant for a frequent word,
+    seconds for a rare one. So: first the match among the newest ``RECENT_WINDOW``
+    documents (a bounded walk of the sort index, which stops at ``limit``); only when
+    that finds fewer than ``enough``, every match through the GIN index, materialized
+    (the word is then rare among recent documents, so usually rare), then sorted.
+    """
+    vector = literal_column("search_document.search_vector")
+    tsquery = _pg_tsquery(query)
+    match = vector.op("@@")(tsquery)
+    score = func.ts_rank(vector, tsquery) if ranked else literal_column("0.0")
+    recent = (select(SearchDocument.id, SearchDocument.sort_at, vector.label("v"))
+              .where(*conditions).order_by(*_NEWEST)
+              .limit(max(RECENT_WINDOW, limit)).subquery("recent"))
+    recent_vector = recent.c.v
+    rows = list(db.session.execute(
+        select(recent.c.id, recent.c.sort_at,
+               func.ts_rank(recent_vector, tsquery) if ranked else literal_column("0.0"))
+        .where(recent_vector.op("@@")(tsquery))
+        .order_by(recent.c.sort_at.desc(), recent.c.id.desc()).limit(limit)))
+    if len(rows) < enough:
+        matches = (select(SearchDocument.id, SearchDocument.sort_at, score.label("score"))
+                   .where(match, *conditions).cte("matches").prefix_with("MATERIALIZED"))
+        rows = list(db.session.execute(
+            select(matches.c.id, matches.c.sort_at, matches.c.score)
+            .order_by(matches.c.sort_at.desc(), matches.c.id.desc()).limit(limit)))
+    return [_Candidate(row[0], row[1], float(row[2])) for row in rows]
+
+
+def _candidates(query: ParsedQuery, conditions: list[ColumnElement[bool]], limit: int,
+                enough: int, ranked: bool) -> list[_Candidate]:
+    if _dialect() == "postgresql":
+        return _pg_candidates(query, conditions, limit, enough, ranked)
+    return _sqlite_candidates(query, conditions, limit, ranked)
 
 
 # -- filters --------------------------------------------------------------------------------
@@ -160,9 +254,10 @@ def _day_start(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=UTC)
 
 
-def _conditions(filters: SearchFilters, query: ParsedQuery, viewer: Any,
+def _conditions(filters: SearchFilters, viewer: Any,
                 org_id: int | None) -> list[ColumnElement[bool]]:
-    conditions = [_match_clause(query), _visible(viewer)]
+    """Everything but the match itself (each engine places that where it is cheapest)."""
+    conditions = [_visible(viewer)]
     kinds = [k for k in filters.kinds if k in KINDS]
     if kinds:
         conditions.append(SearchDocument.kind.in_(kinds))
@@ -199,26 +294,28 @@ def search(filters: SearchFilters, viewer: Any) -> SearchResults:
     offset = (page - 1) * PAGE_SIZE
     if offset >= MAX_CANDIDATES:
         return SearchResults(searched=True)
-    conditions = _conditions(filters, query, viewer, org_id)
-    newest = (SearchDocument.sort_at.desc(), SearchDocument.id.desc())
+    conditions = _conditions(filters, viewer, org_id)
+    wanted = offset + PAGE_SIZE + 1
     if filters.sort == "relevance":
-        candidates = list(db.session.scalars(
-            select(SearchDocument.id).where(*conditions).order_by(*newest)
-            .limit(MAX_CANDIDATES)))
-        ranks = _rank(query, candidates)
-        order = {doc_id: index for index, doc_id in enumerate(candidates)}
-        ranked = sorted(candidates, key=lambda i: (-ranks.get(i, 0.0), order[i]))
-        page_ids = ranked[offset:offset + PAGE_SIZE + 1]
-        rows = _load(page_ids)
-        rows.sort(key=lambda row: page_ids.index(row[0].id))
+        candidates = _candidates(query, conditions, MAX_CANDIDATES, wanted, ranked=True)
     else:
-        limit = min(PAGE_SIZE + 1, MAX_CANDIDATES - offset)
-        rows = list(db.session.execute(
-            _with_org(select(SearchDocument)).where(*conditions).order_by(*newest)
-            .offset(offset).limit(limit)).all())
+        candidates = _candidates(query, conditions, _newest_window(wanted), wanted,
+                                 ranked=False)
+    candidates.sort(key=lambda c: (c.sort_at, c.id), reverse=True)
+    if filters.sort == "relevance":
+        candidates.sort(key=lambda c: -c.score)  # stable: newest first among equals
+    page_ids = [c.id for c in candidates[offset:offset + PAGE_SIZE + 1]]
+    rows = _load(page_ids)
+    rows.sort(key=lambda row: page_ids.index(row[0].id))
     has_next = len(rows) > PAGE_SIZE and offset + PAGE_SIZE < MAX_CANDIDATES
     return SearchResults(hits=_hits(rows[:PAGE_SIZE], query), has_next=has_next,
                          searched=True)
+
+
+def _newest_window(wanted: int) -> int:
+    """How many recent matches newest-first sorts to fill a page: a few pages' worth more
+    than it shows, so documents indexed a little out of date order still come first."""
+    return min(MAX_CANDIDATES, max(NEWEST_WINDOW, 2 * wanted))
 
 
 def _with_org(statement: Any) -> Any:

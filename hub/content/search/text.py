@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 from markupsafe import Markup, escape
 
@@ -21,13 +22,17 @@ _WORD = re.compile(r"\w+")
 _PHRASE = re.compile(r'"([^"]*)"')
 
 
+@lru_cache(maxsize=8192)
 def fold_char(char: str) -> str:
+    """One character folded (cached: a page highlights thousands of characters)."""
     decomposed = unicodedata.normalize("NFKD", char)
     return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
 
 
 def fold(text: str) -> str:
     """Lower case without accents: the same folding as the index."""
+    if text.isascii():
+        return text.lower()
     return "".join(fold_char(c) for c in text)
 
 
@@ -77,13 +82,34 @@ def stem_prefix(word: str) -> str:
     return word
 
 
-def fts5_match(query: ParsedQuery) -> str:
-    """The FTS5 MATCH expression: each word a quoted prefix, each phrase quoted; all ANDed.
+def word_forms(word: str) -> tuple[str, ...]:
+    """The forms a query word matches: singular and plural, masculine and feminine
+    ("partagé" finds "partagées"); stands in for stemming, which FTS5 lacks for French.
 
-    Words are plain ``\\w`` runs, so quoting them is enough to make them literal. Prefix
-    matching of the stem stands in for stemming, which FTS5 lacks for French.
+    Explicit forms rather than a prefix (``"projet"*``): FTS5 and GIN merge the matches of
+    every word a prefix covers, which costs tens of milliseconds on a frequent word,
+    whereas a few exact forms are looked up directly.
     """
-    parts = [f'"{stem_prefix(t)}"*' if len(t) >= 3 else f'"{t}"' for t in query.terms]
+    if len(word) < 3:
+        return (word,)
+    stem = stem_prefix(word)
+    forms = [word, stem, stem + "s"]
+    if stem.endswith("e"):
+        forms += [stem + "e", stem + "es"]
+    if stem.endswith("u"):
+        forms.append(stem + "x")
+    return tuple(dict.fromkeys(forms))
+
+
+def fts5_match(query: ParsedQuery) -> str:
+    """The FTS5 MATCH expression: each word any of its forms, each phrase quoted; all ANDed.
+
+    Words are plain ``\\w`` runs, so quoting them is enough to make them literal.
+    """
+    parts = []
+    for term in query.terms:
+        forms = [f'"{form}"' for form in word_forms(term)]
+        parts.append(forms[0] if len(forms) == 1 else "(" + " OR ".join(forms) + ")")
     parts += ['"' + " ".join(p) + '"' for p in query.phrases]
     return " AND ".join(parts)
 
@@ -100,8 +126,11 @@ def _highlight_re(words: tuple[str, ...]) -> re.Pattern[str] | None:
     return re.compile(rf"\b(?:{alternatives})\w*")
 
 
-def _folded_with_positions(text: str) -> tuple[str, list[int]]:
-    """The folded text and, for each of its characters, the index of the original one."""
+def _folded_with_positions(text: str) -> tuple[str, list[int] | None]:
+    """The folded text and, for each of its characters, the index of the original one
+    (None when they are the same: ASCII text, the common case, only changes case)."""
+    if text.isascii():
+        return text.lower(), None
     out: list[str] = []
     positions: list[int] = []
     for index, char in enumerate(text):
@@ -120,8 +149,11 @@ def _spans(text: str, words: tuple[str, ...]) -> list[tuple[int, int]]:
     for match in pattern.finditer(folded):
         if match.end() <= match.start():
             continue
-        start = positions[match.start()]
-        end = positions[match.end() - 1] + 1
+        if positions is None:
+            start, end = match.start(), match.end()
+        else:
+            start = positions[match.start()]
+            end = positions[match.end() - 1] + 1
         spans.append((start, end))
     return spans
 
