@@ -443,25 +443,42 @@ def downgrade():
 # Written by hand: autogenerate knows neither FTS5 tables nor tsvector columns, and the
 # drift check skips them (hub.content.search.index.is_search_index_object).
 
+#: The FTS5 rowid of a document: its date (seconds, bounded to ±9e9) then its id, in one
+#: integer. FTS5 reads matches in rowid order and can stop early, so keyed this way the
+#: newest matches by date come first and a page of a frequent word reads a page of the
+#: index; keyed by id, newest-first would need every match, or would miss what is dated
+#: ahead of when it was indexed (an event announced long before). Unique while ids stay
+#: below 1e9.
+SQLITE_FTS_KEY = (
+    "(max(-9000000000, min(9000000000, "
+    "coalesce(CAST(strftime('%s', sort_at) AS INTEGER), 0))) * 1000000000 + id)"
+)
+
 SQLITE_SEARCH_DDL = [
+    # A virtual generated column computes the key from the row; its unique index is how
+    # FTS5 finds a row's text (highlight) and how a match joins back to its document.
+    "ALTER TABLE search_document ADD COLUMN fts_key INTEGER "
+    f"GENERATED ALWAYS AS {SQLITE_FTS_KEY} VIRTUAL",
+    "CREATE UNIQUE INDEX ix_search_document_fts_key ON search_document (fts_key)",
     # External content: the text lives once, in search_document; the FTS table holds only
     # the index. unicode61 with remove_diacritics 2 folds case and accents ("Écologie" is
     # found by "ecologie"); SQLite has no French stemmer.
     "CREATE VIRTUAL TABLE search_document_fts USING fts5(title, body, "
-    "content='search_document', content_rowid='id', "
+    "content='search_document', content_rowid='fts_key', "
     "tokenize='unicode61 remove_diacritics 2')",
     "CREATE TRIGGER search_document_fts_ai AFTER INSERT ON search_document BEGIN "
-    "INSERT INTO search_document_fts(rowid, title, body) VALUES (new.id, new.title, new.body); "
-    "END",
+    "INSERT INTO search_document_fts(rowid, title, body) "
+    "VALUES (new.fts_key, new.title, new.body); END",
     "CREATE TRIGGER search_document_fts_ad AFTER DELETE ON search_document BEGIN "
     "INSERT INTO search_document_fts(search_document_fts, rowid, title, body) "
-    "VALUES ('delete', old.id, old.title, old.body); END",
-    "CREATE TRIGGER search_document_fts_au AFTER UPDATE OF title, body ON search_document "
-    "BEGIN "
+    "VALUES ('delete', old.fts_key, old.title, old.body); END",
+    # A new date moves the document in the index, as new text does.
+    "CREATE TRIGGER search_document_fts_au AFTER UPDATE OF title, body, sort_at "
+    "ON search_document BEGIN "
     "INSERT INTO search_document_fts(search_document_fts, rowid, title, body) "
-    "VALUES ('delete', old.id, old.title, old.body); "
-    "INSERT INTO search_document_fts(rowid, title, body) VALUES (new.id, new.title, new.body); "
-    "END",
+    "VALUES ('delete', old.fts_key, old.title, old.body); "
+    "INSERT INTO search_document_fts(rowid, title, body) "
+    "VALUES (new.fts_key, new.title, new.body); END",
 ]
 
 
@@ -554,6 +571,11 @@ def drop_search_index():
                      "search_document_fts_au"):
             op.execute(f"DROP TRIGGER IF EXISTS {name}")
         op.execute("DROP TABLE IF EXISTS search_document_fts")
+        op.execute("DROP INDEX IF EXISTS ix_search_document_fts_key")
+        columns = {row[1] for row in op.get_bind().exec_driver_sql(
+            "PRAGMA table_xinfo(search_document)")}
+        if "fts_key" in columns:
+            op.execute("ALTER TABLE search_document DROP COLUMN fts_key")
     elif dialect == "postgresql":
         op.execute("DROP TRIGGER IF EXISTS search_document_vector ON search_document")
         op.execute("DROP FUNCTION IF EXISTS search_document_vector()")

@@ -256,3 +256,36 @@ def test_search_runs_a_fixed_number_of_queries(client, org, count_queries):
     few = counts()
     make(6)
     assert counts() == few
+
+
+def test_newest_first_follows_dates_not_the_order_of_indexing(app, org):
+    """An event announced long before its date comes first, however many items were
+    indexed after it; moving its date moves it in the results."""
+    event = make_event(org, title="Fête du compost", starts_in=timedelta(days=300))
+    for n in range(25):
+        make_post(org, title=f"Compost {n}", when=utcnow() - timedelta(hours=n + 1))
+    assert titles(q="compost")[0] == "Fête du compost"
+    event.starts_at = utcnow() - timedelta(days=30)
+    index.sync("event", event)
+    db.session.commit()
+    found = titles(q="compost")
+    assert "Fête du compost" not in found and len(found) == 20
+    assert titles(q="compost", page=2)[-1] == "Fête du compost"
+
+
+def test_ligatures_are_found_as_typed(app, org):
+    make_post(org, title="Les œuvres du quartier")
+    assert titles(q="œuvres") == ["Les œuvres du quartier"]
+    assert titles(q="ŒUVRE") == ["Les œuvres du quartier"]
+
+
+def test_relevance_ranks_a_bounded_set_of_newest_matches(app, org, monkeypatch):
+    from hub.content.search import queries
+
+    monkeypatch.setattr(queries, "RANKED_CANDIDATES", 3)
+    make_post(org, title="Haie haie haie", body="haie", when=utcnow() - timedelta(days=9))
+    for n in range(3):
+        make_post(org, title=f"Billet {n}", body="une haie", when=utcnow() - timedelta(hours=n))
+    # The old, most relevant post is not among the 3 newest matches: not ranked, not shown.
+    assert titles(q="haie", sort="relevance") == ["Billet 0", "Billet 1", "Billet 2"]
+    assert titles(q="haie")[-1] == "Haie haie haie"

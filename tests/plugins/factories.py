@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -84,3 +84,18 @@ def login(client) -> Callable:
         return client
 
     return do_login
+
+
+@pytest.fixture(autouse=True, scope="session")
+def cheap_password_hashing() -> Iterator[None]:
+    """argon2id with production parameters costs ~0.2 s a login on these shared machines and
+    the suite logs in thousands of times: tests hash with the smallest parameters. What
+    production uses is checked in tests/unit/test_passwords.py (on a fresh module)."""
+    from argon2 import PasswordHasher
+
+    from hub.accounts import passwords
+
+    real = passwords._hasher
+    passwords._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    yield
+    passwords._hasher = real

@@ -86,3 +86,15 @@ def test_reasonable_passwords_pass(password):
 
 def test_short_handles_and_mailboxes_do_not_forbid_common_letters():
     assert password_problem("absolutely fine", handle="ab", email="abc@example.org") is None
+
+
+def test_production_hashes_use_argon2_cffi_recommended_parameters():
+    """The suite hashes cheaply (tests/plugins/factories.py); the module itself does not."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("hub.accounts.passwords")
+    fresh = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(fresh)
+    assert fresh._hasher.memory_cost >= 65536
+    assert fresh._hasher.time_cost >= 3
+    assert fresh.hash_password(GOOD).startswith("$argon2id$v=19$m=65536,t=3")

@@ -25,10 +25,11 @@ from hub.sanitize import plain_text
 MAX_BODY_CHARS = 200_000
 
 #: Tables and columns of the full-text index that the migration creates by hand beside
-#: ``search_document`` (FTS5 and its shadow tables on SQLite; the tsvector column and its
-#: GIN index on PostgreSQL). The models do not declare them, so the drift check and
-#: autogenerate must not see them.
-SEARCH_INDEX_NAMES = frozenset({"search_vector", "ix_search_document_vector"})
+#: ``search_document`` (FTS5, its shadow tables and the ``fts_key`` column and index on
+#: SQLite; the tsvector column and its GIN index on PostgreSQL). The models do not
+#: declare them, so the drift check and autogenerate must not see them.
+SEARCH_INDEX_NAMES = frozenset({"search_vector", "ix_search_document_vector", "fts_key",
+                                "ix_search_document_fts_key"})
 SEARCH_INDEX_TABLE_PREFIX = "search_document_fts"
 
 

@@ -6,22 +6,22 @@ their organisation. Result URLs are resolved in batch, so a page runs the same f
 queries whatever it shows.
 
 Costs stay bounded on a million documents, for the rarest word and for a word found in
-most documents, because every search works on a bounded *candidate set*: the most recent
-matches, at most ``MAX_CANDIDATES``; relevance ranks those only, and no page goes past
-them. What "most recent" means differs per engine, which is the trade-off:
+most documents, because every search works on a bounded *candidate set*: the newest
+matches by date, at most ``MAX_CANDIDATES`` (``RANKED_CANDIDATES`` for relevance, which
+ranks those only); no page goes past them. How each engine finds the newest matches
+without reading them all:
 
-- SQLite: FTS5 reads a word's matches in rowid order and can stop early, so candidates
-  are the newest by *indexing order* (rowid = when the item was first listed).
-  Newest-first sorts the ``NEWEST_WINDOW`` most recently indexed matches by date. That is
-  exact when a word has fewer matches than that, and otherwise exact as long as dates and
-  indexing order agree beyond the window, which they do for posts, resources,
-  discussions, comments and organisations (dated when they are listed). Events are dated
-  by their start: one listed long ago for a date far ahead can be missed from the first
-  pages of a frequent word. Walking the date index instead and checking the match row by
-  row costs seconds for rare words.
-- PostgreSQL: a GIN index gives matches in no order, so candidates are looked for among
-  the newest documents by date first (exact), then through the GIN index when those hold
-  too few (see ``_pg_candidates``).
+- SQLite: the FTS5 rowid is the document's date then id (``fts_key``, see migration
+  0004), and FTS5 reads a word's matches in rowid order, stopping at the limit: a page
+  of newest-first reads about a page of the index. Exact to the second (documents dated
+  within the same second as the last of the page come in id order).
+- PostgreSQL: a GIN index gives matches in no order, so candidates are the matches among
+  the ``RECENT_WINDOW`` newest documents by date, or every match through the GIN index
+  when those hold less than the page asked for (see ``_pg_candidates``). Newest-first is
+  exact; relevance ranks the recent matches only when there are enough of them.
+
+Relevance is BM25 without its IDF factor (``text.relevance``) on SQLite, ``ts_rank`` on
+PostgreSQL; between equal scores, newest first.
 """
 
 from __future__ import annotations
@@ -34,7 +34,9 @@ from flask import current_app, url_for
 from markupsafe import Markup
 from sqlalchemy import (
     ColumnElement,
+    Integer,
     Join,
+    String,
     and_,
     bindparam,
     column,
@@ -46,6 +48,8 @@ from sqlalchemy import (
     table,
     text,
     tuple_,
+    type_coerce,
+    union_all,
 )
 from sqlalchemy.ext.compiler import compiles
 
@@ -55,6 +59,7 @@ from hub.content.search.text import (
     fts5_match,
     highlight,
     parse_query,
+    relevance,
     snippet,
     word_forms,
 )
@@ -76,10 +81,12 @@ SORTS = ("newest", "relevance")
 #: Languages offered by the filter (ISO 639-1); any other code typed in the URL works too.
 LANGUAGES = ("fr", "en", "es", "de", "it", "pt", "ar", "nl")
 PAGE_SIZE = 20
-#: Relevance ranks the newest matches only, and no page goes past them.
-MAX_CANDIDATES = 2000
-#: Newest-first sorts at least this many of the most recent matches (see module doc).
-NEWEST_WINDOW = 500
+#: The bounded candidate set: no page of newest-first goes past these newest matches
+#: (50 pages)...
+MAX_CANDIDATES = 1000
+#: ... and relevance ranks this many newest matches only (25 pages): ranking costs per
+#: candidate (about 10 µs on SQLite, where it counts the matches in each text).
+RANKED_CANDIDATES = 500
 #: PostgreSQL looks for matches among this many newest documents before using the GIN
 #: index (see ``_pg_candidates``).
 RECENT_WINDOW = 2000
@@ -137,15 +144,16 @@ def _pg_tsquery(query: ParsedQuery) -> Any:
     phraseto_tsquery, which parses nothing, on the words as written. No prefix (``:*``):
     a prefix merges every word that starts alike, which costs on frequent words.
     """
+    fold = func.hub_search_fold  # as the index folds: unaccent also turns "œ" into "oe"
     parts = []
     for word in query.terms:
         forms = " | ".join(word_forms(word))
-        parts.append(func.to_tsquery("simple", forms)
-                     .op("||")(func.plainto_tsquery("french", word))
-                     .op("||")(func.plainto_tsquery("english", word)))
+        parts.append(func.to_tsquery("simple", fold(forms))
+                     .op("||")(func.plainto_tsquery("french", fold(word)))
+                     .op("||")(func.plainto_tsquery("english", fold(word))))
     for phrase in query.phrases:
         # Only the words as written carry positions (stems are stored stripped).
-        parts.append(func.phraseto_tsquery("simple", " ".join(phrase)))
+        parts.append(func.phraseto_tsquery("simple", fold(" ".join(phrase))))
     combined = parts[0]
     for part in parts[1:]:
         combined = combined.op("&&")(part)
@@ -153,37 +161,55 @@ def _pg_tsquery(query: ParsedQuery) -> Any:
 
 
 _FTS = table("search_document_fts", column("rowid"))
+_FTS_COLUMN = literal_column("search_document_fts")
+_MARK = literal_column("char(1)")
+#: The generated column the FTS5 rowid is (SQLite only; not in the model).
+_FTS_KEY = column("fts_key", Integer, _selectable=SearchDocument.__table__)
 _NEWEST = (SearchDocument.sort_at.desc(), SearchDocument.id.desc())
 
 
 @dataclass(frozen=True)
 class _Candidate:
     id: int
-    sort_at: datetime
+    #: Only compared with other candidates' (text on SQLite, a datetime on PostgreSQL).
+    sort_at: Any
     score: float
 
 
 def _sqlite_candidates(query: ParsedQuery, conditions: list[ColumnElement[bool]],
                        limit: int, ranked: bool) -> list[_Candidate]:
-    """The ``limit`` most recently indexed matches, in one pass over the FTS5 doclist.
+    """The ``limit`` newest matches, in one pass over the FTS5 doclist.
 
-    FTS5 walks a word's doclist in rowid order and stops at the limit, and bm25 is
-    computed for those rows only, so a word found in most documents costs no more than a
-    rare one. The join is forced (CROSS JOIN) to start from the full-text index: started
-    from ``search_document`` (an organisation filter, say), SQLite would run the MATCH
-    again for every row.
+    FTS5 walks a word's doclist in rowid order (``fts_key``: date, then id) and stops at
+    the limit, so a word found in most documents costs no more than a rare one.
+    Relevance is computed from counts of matches in each candidate (``text.relevance``):
+    bm25() would first count every match of every word in the whole index. The join is
+    forced (CROSS JOIN) to start from the full-text index: started from
+    ``search_document`` (an organisation filter, say), SQLite would run the MATCH again
+    for every row.
     """
-    score = (literal_column("bm25(search_document_fts, 5.0, 1.0)") if ranked
-             else literal_column("0.0"))
+    if ranked:
+        # highlight() wraps each match in one \x01; the length it adds counts the matches,
+        # found by the index's own tokenizer, without sending the text here.
+        title_hits = (func.length(func.highlight(_FTS_COLUMN, 0, _MARK, ""))
+                      - func.length(SearchDocument.title))
+        body_hits = (func.length(func.highlight(_FTS_COLUMN, 1, _MARK, ""))
+                     - func.length(SearchDocument.body))
+        length = func.length(SearchDocument.title) + func.length(SearchDocument.body)
+        counts = (title_hits, body_hits, length)
+    else:
+        counts = (literal_column("0"), literal_column("0"), literal_column("0"))
+    # sort_at as stored (ISO text, which sorts as the dates do): parsing a thousand
+    # datetimes would cost more than the query.
+    sort_at = type_coerce(SearchDocument.sort_at, String)
     rows = db.session.execute(
-        select(SearchDocument.id, SearchDocument.sort_at, score)
-        .select_from(_CrossJoin(_FTS, SearchDocument.__table__,
-                                SearchDocument.id == _FTS.c.rowid))
+        select(SearchDocument.id, sort_at, *counts)
+        .select_from(_CrossJoin(_FTS, SearchDocument.__table__, _FTS.c.rowid == _FTS_KEY))
         .where(text("search_document_fts MATCH :fts_match").bindparams(
             bindparam("fts_match", fts5_match(query))), *conditions)
         .order_by(_FTS.c.rowid.desc()).limit(limit))
-    # bm25 is smaller for better matches.
-    return [_Candidate(row[0], row[1], -float(row[2])) for row in rows]
+    return [_Candidate(row[0], row[1], relevance(row[2], row[3], row[4]) if ranked else 0.0)
+            for row in rows]
 
 
 class _CrossJoin(Join):
@@ -204,33 +230,36 @@ def _pg_candidates(query: ParsedQuery, conditions: list[ColumnElement[bool]],
                    limit: int, enough: int, ranked: bool) -> list[_Candidate]:
     """The newest ``limit`` matches (by ``sort_at``), bounded whatever the word.
 
-    A GIN index cannot return matches in any order, and the planner, left alone, walks
+    A GIN index gives matches in no order, and the planner, left alone, walks
     ``ix_search_document_sort`` backwards checking each row: instant for a frequent word,
-    seconds for a rare one. So: first the match among the newest ``RECENT_WINDOW``
-    documents (a bounded walk of the sort index, which stops at ``limit``); only when
-    that finds fewer than ``enough``, every match through the GIN index, materialized
-    (the word is then rare among recent documents, so usually rare), then sorted.
+    seconds for a rare one. So, in one statement: first the matches among the newest
+    ``RECENT_WINDOW`` documents (a bounded walk of the sort index, stopped at ``limit``);
+    only when those are fewer than ``enough`` (a one-time filter: otherwise never run),
+    every match through the GIN index, materialized, then sorted. The second part runs
+    for words rare among recent documents, so usually rare: its cost grows with the
+    matches of a word that was common long ago and not since.
     """
     vector = literal_column("search_document.search_vector")
     tsquery = _pg_tsquery(query)
-    match = vector.op("@@")(tsquery)
-    score = func.ts_rank(vector, tsquery) if ranked else literal_column("0.0")
-    recent = (select(SearchDocument.id, SearchDocument.sort_at, vector.label("v"))
+    window = (select(SearchDocument.id, SearchDocument.sort_at, vector.label("v"))
               .where(*conditions).order_by(*_NEWEST)
-              .limit(max(RECENT_WINDOW, limit)).subquery("recent"))
-    recent_vector = recent.c.v
-    rows = list(db.session.execute(
-        select(recent.c.id, recent.c.sort_at,
-               func.ts_rank(recent_vector, tsquery) if ranked else literal_column("0.0"))
-        .where(recent_vector.op("@@")(tsquery))
-        .order_by(recent.c.sort_at.desc(), recent.c.id.desc()).limit(limit)))
-    if len(rows) < enough:
-        matches = (select(SearchDocument.id, SearchDocument.sort_at, score.label("score"))
-                   .where(match, *conditions).cte("matches").prefix_with("MATERIALIZED"))
-        rows = list(db.session.execute(
-            select(matches.c.id, matches.c.sort_at, matches.c.score)
-            .order_by(matches.c.sort_at.desc(), matches.c.id.desc()).limit(limit)))
-    return [_Candidate(row[0], row[1], float(row[2])) for row in rows]
+              .limit(max(RECENT_WINDOW, limit)).subquery("window"))
+    recent_score = func.ts_rank(window.c.v, tsquery) if ranked else literal_column("0.0")
+    recent = (select(window.c.id, window.c.sort_at, recent_score.label("score"))
+              .where(window.c.v.op("@@")(tsquery))
+              .order_by(window.c.sort_at.desc(), window.c.id.desc()).limit(limit)
+              .cte("recent").prefix_with("MATERIALIZED"))
+    score = func.ts_rank(vector, tsquery) if ranked else literal_column("0.0")
+    too_few = select(func.count()).select_from(recent).scalar_subquery() < enough
+    older = (select(SearchDocument.id, SearchDocument.sort_at, score.label("score"))
+             .where(vector.op("@@")(tsquery), *conditions, too_few)
+             .cte("older").prefix_with("MATERIALIZED"))
+    rows = db.session.execute(union_all(
+        select(recent.c.id, recent.c.sort_at, recent.c.score),
+        select(older.c.id, older.c.sort_at, older.c.score)
+        .order_by(older.c.sort_at.desc(), older.c.id.desc()).limit(limit)))
+    candidates = {row[0]: _Candidate(row[0], row[1], float(row[2])) for row in rows}
+    return sorted(candidates.values(), key=lambda c: (c.sort_at, c.id), reverse=True)[:limit]
 
 
 def _candidates(query: ParsedQuery, conditions: list[ColumnElement[bool]], limit: int,
@@ -292,14 +321,17 @@ def search(filters: SearchFilters, viewer: Any) -> SearchResults:
             return SearchResults(searched=True, unknown_org=True)
     page = max(1, filters.page)
     offset = (page - 1) * PAGE_SIZE
-    if offset >= MAX_CANDIDATES:
+    bound = RANKED_CANDIDATES if filters.sort == "relevance" else MAX_CANDIDATES
+    if offset >= bound:
         return SearchResults(searched=True)
     conditions = _conditions(filters, viewer, org_id)
     wanted = offset + PAGE_SIZE + 1
     if filters.sort == "relevance":
-        candidates = _candidates(query, conditions, MAX_CANDIDATES, wanted, ranked=True)
+        candidates = _candidates(query, conditions, RANKED_CANDIDATES, wanted, ranked=True)
     else:
-        candidates = _candidates(query, conditions, _newest_window(wanted), wanted,
+        # A page's worth more on SQLite, whose index orders dates to the second only.
+        limit = wanted if _dialect() == "postgresql" else wanted + PAGE_SIZE
+        candidates = _candidates(query, conditions, min(limit, MAX_CANDIDATES), wanted,
                                  ranked=False)
     candidates.sort(key=lambda c: (c.sort_at, c.id), reverse=True)
     if filters.sort == "relevance":
@@ -307,15 +339,9 @@ def search(filters: SearchFilters, viewer: Any) -> SearchResults:
     page_ids = [c.id for c in candidates[offset:offset + PAGE_SIZE + 1]]
     rows = _load(page_ids)
     rows.sort(key=lambda row: page_ids.index(row[0].id))
-    has_next = len(rows) > PAGE_SIZE and offset + PAGE_SIZE < MAX_CANDIDATES
+    has_next = len(rows) > PAGE_SIZE and offset + PAGE_SIZE < bound
     return SearchResults(hits=_hits(rows[:PAGE_SIZE], query), has_next=has_next,
                          searched=True)
-
-
-def _newest_window(wanted: int) -> int:
-    """How many recent matches newest-first sorts to fill a page: a few pages' worth more
-    than it shows, so documents indexed a little out of date order still come first."""
-    return min(MAX_CANDIDATES, max(NEWEST_WINDOW, 2 * wanted))
 
 
 def _with_org(statement: Any) -> Any:

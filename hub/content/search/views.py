@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from functools import lru_cache
 
 from babel import Locale
 from flask import Blueprint, current_app, g, render_template, request
@@ -56,8 +57,14 @@ def _date(name: str, errors: list[str]) -> date | None:
 
 
 def _language_names() -> dict[str, str]:
+    return _language_names_in(current_locale_code())
+
+
+@lru_cache(maxsize=32)
+def _language_names_in(locale_code: str) -> dict[str, str]:
+    """Parsing a Babel locale costs more than the rest of the form: once per locale."""
     try:
-        names = Locale.parse(current_locale_code()).languages
+        names = Locale.parse(locale_code).languages
     except (ValueError, TypeError):
         names = {}
     return {code: names.get(code, code) for code in queries.LANGUAGES}
@@ -87,5 +94,7 @@ def search():
     args = {k: v for k, v in request.args.to_dict(flat=False).items() if k != "page"}
     return render_template(
         "content/search/search.html", filters=filters, results=results, errors=errors,
-        kind_labels=KIND_LABELS, languages=_language_names(), base_args=args,
+        # Translated once here rather than once per result.
+        kind_labels={kind: str(label) for kind, label in KIND_LABELS.items()},
+        languages=_language_names(), base_args=args,
         kinds=[k for k in queries.KINDS])
