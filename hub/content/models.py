@@ -166,9 +166,9 @@ class Resource(db.Model):
     year: Mapped[int | None] = mapped_column(index=True)
     #: ISO 639-1 code, "" when unknown.
     language: Mapped[str] = mapped_column(String(2), default="", index=True)
-    #: dc:type from ``hub.content.catalogue.DOC_TYPES`` (report, article, guide…).
+    #: dc:type from ``hub.content.resources.catalogue.DOC_TYPES`` (report, article, guide…).
     doc_type: Mapped[str] = mapped_column(String(20), default="", index=True)
-    #: From ``hub.content.catalogue.LICENCES`` (cc-by, cc-by-sa… or "arr").
+    #: From ``hub.content.resources.catalogue.LICENCES`` (cc-by, cc-by-sa… or "arr").
     licence: Mapped[str] = mapped_column(String(20), default="", index=True)
     abstract_source: Mapped[str] = mapped_column(Text, default="")
     abstract_html: Mapped[str] = mapped_column(Text, default="")
