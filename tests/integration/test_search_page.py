@@ -289,3 +289,27 @@ def test_relevance_ranks_a_bounded_set_of_newest_matches(app, org, monkeypatch):
     # The old, most relevant post is not among the 3 newest matches: not ranked, not shown.
     assert titles(q="haie", sort="relevance") == ["Billet 0", "Billet 1", "Billet 2"]
     assert titles(q="haie")[-1] == "Haie haie haie"
+
+
+@pytest.mark.parametrize("use_unaccent", [True, False])
+def test_postgresql_folds_as_python_does(app, use_unaccent):
+    """hub_search_fold (unaccent when the database allows it, translate() otherwise) folds
+    accented letters as the query side does."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only")
+    from hub.content.search.text import fold
+
+    sample = "Écologie à Noël, ça coûte: ÀÉÎÕÜ àéîõü ÇÑ çñ Åå Øø Ėė Žž Ğğ ŁŁ"
+    if use_unaccent:
+        folded = db.session.scalar(select(func.hub_search_fold(sample)))
+    else:  # the fallback's expression, as the migration writes it
+        import importlib
+
+        migration = importlib.import_module("migrations.versions.0004_content")
+        source, target = migration._accent_map()
+        folded = db.session.scalar(select(func.lower(func.translate(sample, source, target))))
+    expected = fold(sample)
+    differ = [(a, b) for a, b in zip(folded, expected, strict=False) if a != b]
+    # unaccent also folds the few letters NFKD keeps (ø, ł): queries are folded in SQL too.
+    assert all(b in "øł" for _a, b in differ), differ
+    assert len(folded) == len(expected)

@@ -26,6 +26,7 @@ PostgreSQL; between equal scores, newest first.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -168,6 +169,10 @@ _FTS_KEY = column("fts_key", Integer, _selectable=SearchDocument.__table__)
 _NEWEST = (SearchDocument.sort_at.desc(), SearchDocument.id.desc())
 
 
+#: A date filter as instants (from, until), either None.
+_Dates = tuple[datetime | None, datetime | None]
+
+
 @dataclass(frozen=True)
 class _Candidate:
     id: int
@@ -176,8 +181,13 @@ class _Candidate:
     score: float
 
 
+def _fts_key_of(moment: datetime) -> int:
+    """The smallest ``fts_key`` of a document dated ``moment`` or later (to the second)."""
+    return math.floor(moment.timestamp()) * 1_000_000_000
+
+
 def _sqlite_candidates(query: ParsedQuery, conditions: list[ColumnElement[bool]],
-                       limit: int, ranked: bool) -> list[_Candidate]:
+                       limit: int, ranked: bool, dates: _Dates) -> list[_Candidate]:
     """The ``limit`` newest matches, in one pass over the FTS5 doclist.
 
     FTS5 walks a word's doclist in rowid order (``fts_key``: date, then id) and stops at
@@ -202,11 +212,18 @@ def _sqlite_candidates(query: ParsedQuery, conditions: list[ColumnElement[bool]]
     # sort_at as stored (ISO text, which sorts as the dates do): parsing a thousand
     # datetimes would cost more than the query.
     sort_at = type_coerce(SearchDocument.sort_at, String)
+    # Dates bound the rowid too: FTS5 then seeks to them instead of reading past every
+    # newer match (the filter on sort_at stays, the key being to the second only).
+    bounds = []
+    if dates[0] is not None:
+        bounds.append(_FTS.c.rowid >= _fts_key_of(dates[0]))
+    if dates[1] is not None:
+        bounds.append(_FTS.c.rowid < _fts_key_of(dates[1]) + 1_000_000_000)
     rows = db.session.execute(
         select(SearchDocument.id, sort_at, *counts)
         .select_from(_CrossJoin(_FTS, SearchDocument.__table__, _FTS.c.rowid == _FTS_KEY))
         .where(text("search_document_fts MATCH :fts_match").bindparams(
-            bindparam("fts_match", fts5_match(query))), *conditions)
+            bindparam("fts_match", fts5_match(query))), *bounds, *conditions)
         .order_by(_FTS.c.rowid.desc()).limit(limit))
     return [_Candidate(row[0], row[1], relevance(row[2], row[3], row[4]) if ranked else 0.0)
             for row in rows]
@@ -263,10 +280,17 @@ def _pg_candidates(query: ParsedQuery, conditions: list[ColumnElement[bool]],
 
 
 def _candidates(query: ParsedQuery, conditions: list[ColumnElement[bool]], limit: int,
-                enough: int, ranked: bool) -> list[_Candidate]:
+                enough: int, ranked: bool, dates: _Dates = (None, None)) -> list[_Candidate]:
     if _dialect() == "postgresql":
         return _pg_candidates(query, conditions, limit, enough, ranked)
-    return _sqlite_candidates(query, conditions, limit, ranked)
+    return _sqlite_candidates(query, conditions, limit, ranked, dates)
+
+
+def _dates(filters: SearchFilters) -> _Dates:
+    """The filter's dates as instants: from the start of the first day to the start of
+    the day after the last (exclusive)."""
+    return (_day_start(filters.date_from) if filters.date_from else None,
+            _day_start(filters.date_to + timedelta(1)) if filters.date_to else None)
 
 
 # -- filters --------------------------------------------------------------------------------
@@ -298,10 +322,11 @@ def _conditions(filters: SearchFilters, viewer: Any,
     if slug:
         padded = literal_column("' '") + SearchDocument.themes + literal_column("' '")
         conditions.append(padded.like(f"% {slug} %"))
-    if filters.date_from:
-        conditions.append(SearchDocument.sort_at >= _day_start(filters.date_from))
-    if filters.date_to:
-        conditions.append(SearchDocument.sort_at < _day_start(filters.date_to + timedelta(1)))
+    since, until = _dates(filters)
+    if since is not None:
+        conditions.append(SearchDocument.sort_at >= since)
+    if until is not None:
+        conditions.append(SearchDocument.sort_at < until)
     return conditions
 
 
@@ -327,12 +352,13 @@ def search(filters: SearchFilters, viewer: Any) -> SearchResults:
     conditions = _conditions(filters, viewer, org_id)
     wanted = offset + PAGE_SIZE + 1
     if filters.sort == "relevance":
-        candidates = _candidates(query, conditions, RANKED_CANDIDATES, wanted, ranked=True)
+        candidates = _candidates(query, conditions, RANKED_CANDIDATES, wanted, ranked=True,
+                                 dates=_dates(filters))
     else:
         # A page's worth more on SQLite, whose index orders dates to the second only.
         limit = wanted if _dialect() == "postgresql" else wanted + PAGE_SIZE
         candidates = _candidates(query, conditions, min(limit, MAX_CANDIDATES), wanted,
-                                 ranked=False)
+                                 ranked=False, dates=_dates(filters))
     candidates.sort(key=lambda c: (c.sort_at, c.id), reverse=True)
     if filters.sort == "relevance":
         candidates.sort(key=lambda c: -c.score)  # stable: newest first among equals

@@ -198,17 +198,18 @@ def _spans(text: str, words: tuple[str, ...]) -> list[tuple[int, int]]:
 
 
 def _marked(text: str, spans: list[tuple[int, int]], offset: int = 0) -> Markup:
-    parts: list[Markup] = []
+    """``text`` escaped, with ``<mark>`` around the spans; built as one plain string (a
+    results page marks hundreds of pieces: Markup operations on each cost more)."""
+    parts: list[str] = []
     cursor = 0
     for start, end in spans:
         start, end = start - offset, end - offset
         if start < cursor or end > len(text) or start < 0:
             continue
-        parts.append(escape(text[cursor:start]))
-        parts.append(Markup("<mark>{}</mark>").format(text[start:end]))
+        parts += (escape(text[cursor:start]), "<mark>", escape(text[start:end]), "</mark>")
         cursor = end
     parts.append(escape(text[cursor:]))
-    return Markup("").join(parts)
+    return Markup("".join(parts))  # noqa: S704 - every piece of text escaped above
 
 
 def highlight(text: str, words: tuple[str, ...]) -> Markup:
