@@ -14,6 +14,7 @@ in one process, so scheduled posts and file extraction are done by the real work
 
 from __future__ import annotations
 
+import re
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -148,7 +149,8 @@ def test_scheduled_post_with_an_accented_theme_appears_when_its_time_comes(
     # Read on Montréal's clock: on Paris's or UTC's the time would be past (refused) or
     # hours away (the post would never show up below).
     notice = editor.locator(".post-notice")
-    expect(notice).to_contain_text(local.strftime("%H:%M"))
+    # The English interface writes times on a 12-hour clock ("1:11 PM").
+    expect(notice).to_contain_text(re.compile(rf"\b{local.hour % 12 or 12}:{local:%M}\s{local:%p}"))
     expect(notice).to_contain_text(EDITOR_TZ)
     assert datetime.now(UTC) < due, "the test took too long to write the post"
 
