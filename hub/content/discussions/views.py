@@ -13,14 +13,14 @@ from flask_login import current_user, login_required
 from hub.content.counters import counts_views
 from hub.content.discussions import queries, services
 from hub.content.discussions.forms import ConfirmForm, DiscussionForm, ModerateForm
+from hub.content.editor import preview_or_save
 from hub.content.models import Discussion
-from hub.content.writing import render_content
 from hub.errors import PermissionDenied, ValidationFailed
 from hub.extensions import db
 from hub.orgs.models import Organisation
 from hub.orgs.queries import get_organisation
 from hub.pagecache import public_page
-from hub.views_common import form_error, me
+from hub.views_common import me
 
 bp = Blueprint("discussions", __name__)
 
@@ -66,20 +66,10 @@ def discussion(handle: str, discussion_id: int):
 
 def _editor_page(org: Organisation, form: DiscussionForm, run, discussion=None):
     """Shared by opening and editing: preview, or save and go to the thread."""
-    preview_html = None
-    if form.validate_on_submit():
-        if form.preview.data:
-            preview_html = render_content(form.body.data or "").html
-        else:
-            try:
-                saved = run(form.draft())
-                db.session.commit()
-            except ValidationFailed as exc:
-                db.session.rollback()
-                form_error(form, exc)
-            else:
-                flash(_("The discussion is saved."), "success")
-                return redirect(_url(saved))
+    done, preview_html = preview_or_save(form, form.body, run, _("The discussion is saved."),
+                                         _url)
+    if done is not None:
+        return done
     status = 400 if request.method == "POST" and preview_html is None else 200
     return render_template("content/discussions/edit.html", org=org, form=form,
                            discussion=discussion, preview_html=preview_html), status

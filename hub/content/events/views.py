@@ -14,17 +14,17 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from hub.content.counters import counts_views
+from hub.content.editor import preview_or_save
 from hub.content.events import queries, services
 from hub.content.events.forms import ConfirmForm, EventForm
 from hub.content.events.timing import format_day, format_span, osm_url
 from hub.content.models import Event
-from hub.content.writing import render_content
 from hub.errors import PermissionDenied, ValidationFailed
 from hub.extensions import db
 from hub.orgs.models import Organisation
 from hub.orgs.queries import get_organisation
 from hub.pagecache import public_page
-from hub.views_common import current_locale_code, form_error, me
+from hub.views_common import current_locale_code, me
 
 bp = Blueprint("events", __name__)
 
@@ -86,20 +86,10 @@ def event(handle: str, event_id: int):
 
 
 def _editor_page(org: Organisation, form: EventForm, run, event=None):
-    preview_html = None
-    if form.validate_on_submit():
-        if form.preview.data:
-            preview_html = render_content(form.description.data or "").html
-        else:
-            try:
-                saved = run(form.draft())
-                db.session.commit()
-            except ValidationFailed as exc:
-                db.session.rollback()
-                form_error(form, exc)
-            else:
-                flash(_("The event is saved."), "success")
-                return redirect(_url(saved))
+    done, preview_html = preview_or_save(form, form.description, run,
+                                         _("The event is saved."), _url)
+    if done is not None:
+        return done
     status = 400 if request.method == "POST" and preview_html is None else 200
     return render_template("content/events/edit.html", org=org, form=form, event=event,
                            preview_html=preview_html), status
