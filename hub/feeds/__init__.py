@@ -1,0 +1,1 @@
+"""Feeds out (RSS, Atom, JSON Feed, iCalendar, OPML) and feeds in (the collective watch)."""

@@ -1,0 +1,1 @@
+"""The collective watch ("veille"): external feeds polled into an organisation's watch list."""
