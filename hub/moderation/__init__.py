@@ -1,0 +1,1 @@
+"""Moderation: the charter and its acceptance, domain policies (enforced by federation)."""
