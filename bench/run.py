@@ -12,6 +12,7 @@ import argparse
 import sys
 import time
 
+import f1_feeds
 import p1_directory
 import p2_pages
 import p3_search
@@ -22,6 +23,7 @@ SCENARIOS = {
     "P1": p1_directory,
     "P2": p2_pages,
     "P3": p3_search,
+    "F1": f1_feeds,
 }
 
 

@@ -70,17 +70,39 @@ SETTINGS: tuple[Setting, ...] = (
             "visitors and new accounts (IANA name); logged-in people choose their own."),
     Setting("HUB_LOGIN_RATE_LIMIT", "10 per minute", str, "Login and sign-up attempts per "
             "address (Flask-Limiter syntax)."),
+    Setting("HUB_REPORT_RATE_LIMIT", "10 per hour", str, "Reports per address (Flask-Limiter "
+            "syntax): visitors may report without an account."),
     Setting("HUB_TOKEN_MAX_AGE_HOURS", 48, int, "Validity of e-mail confirmation, password "
             "reset and invitation links."),
     Setting("HUB_LOG_LEVEL", "INFO", str, "Python logging level."),
     Setting("HUB_OUTBOUND_ALLOW_PRIVATE", False, bool, "Let outbound requests reach private, "
             "loopback and link-local addresses (test networks, an identity provider on the "
             "LAN). Off: such requests are refused (SSRF guard)."),
+    Setting("HUB_INBOX_MAX_BYTES", 1024 * 1024, int, "Largest activity accepted by an "
+            "inbox, in bytes (413 above)."),
+    Setting("HUB_INBOX_RATE_LIMIT", "1200 per minute", str, "Requests to the inboxes per "
+            "address (Flask-Limiter syntax); generous, as a big server delivers a lot."),
+    Setting("HUB_DELIVERY_TIMEOUT", 10, int, "Seconds before a delivery to a remote inbox "
+            "is given up for this attempt (and retried later)."),
+    Setting("HUB_DELIVERY_GIVE_UP_HOURS", 72, int, "Hours during which a delivery that "
+            "fails is retried (back-off from a minute to a day) before it is given up."),
+    Setting("HUB_DELIVERY_CIRCUIT_FAILURES", 5, int, "Failed deliveries in a row after which "
+            "a remote host's circuit opens: its deliveries wait 1, 2, 4 … 60 minutes, then "
+            "one probes it."),
     Setting("HUB_OIDC_PROVIDERS", "", str, "Path to a TOML or JSON file declaring OpenID "
             "Connect / OAuth2 sign-in providers (`[[providers]]` tables, see the README). "
             "They come in addition to those admins add in the administration area."),
     Setting("HUB_OIDC_TIMEOUT", 10, int, "Seconds before a request to an identity provider "
             "(discovery, keys, token, userinfo) is given up."),
+    Setting("HUB_WATCH_INTERVAL_MINUTES", 60, int, "Minutes between two polls of a watched "
+            "external feed; after an error the wait doubles, up to a day."),
+    Setting("HUB_WATCH_TIMEOUT_SECONDS", 10, int, "Seconds before a request for a watched "
+            "feed is given up."),
+    Setting("HUB_WATCH_MAX_BYTES", 2 * 1024 * 1024, int, "Largest watched feed read, in "
+            "bytes (after decompression); a larger feed is refused with an error."),
+    Setting("HUB_WATCH_MAX_FAILURES", 5, int, "Failed polls in a row after which a watched "
+            "feed is paused (an admin resumes it); a feed answering 410 Gone is paused at "
+            "once."),
 )
 
 SETTING_NAMES = frozenset(s.name for s in SETTINGS)

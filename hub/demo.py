@@ -99,6 +99,29 @@ def create_demo() -> str:
         db.session.add(Membership(org_id=org.id, account_id=other.id, role="editor"))
         orgs[handle] = org
     db.session.flush()
+    _demo_charter(admin, people)
     create_demo_content(Cast(admin=admin, orgs=orgs,
                              people={person.handle: person for person in people}))
     return password
+
+
+CHARTER = [
+    ("Respect", "On échange avec courtoisie. Pas d'insultes, de harcèlement ni de propos "
+                "discriminatoires."),
+    ("Exactitude", "On cite ses sources. Les ressources partagées indiquent leur auteur, "
+                   "leur date et leur licence."),
+    ("Vie privée", "On ne publie pas d'informations personnelles sur autrui sans son "
+                   "accord."),
+    ("Pas de publicité", "Les contenus commerciaux sans lien avec l'objet des associations "
+                         "sont retirés."),
+]
+
+
+def _demo_charter(admin, people) -> None:
+    """Version 1 of the instance charter, accepted by the demo's people."""
+    from hub.moderation.charter import ArticleDraft, accept, publish_version
+
+    version = publish_version(admin, [ArticleDraft(t, b) for t, b in CHARTER],
+                              "Première version.")
+    for person in people:
+        accept(person, version)

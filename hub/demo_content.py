@@ -212,6 +212,7 @@ def _create(cast: Cast, now: datetime) -> None:
     _library(cast)
     _agenda(cast, now)
     _discussions(cast)
+    _watch(cast, now)
 
 
 def _quiet_mailboxes(cast: Cast) -> None:
@@ -439,3 +440,41 @@ def _discussions(cast: Cast) -> None:
                          "ordinateurs reconditionnés du repair café.", offer)
     add_comment(youssef, "discussion", free,
                 "Je passerai aider pour l'installation si besoin.", thanks)
+
+
+# -- the collective watch -------------------------------------------------------------------
+
+#: A partner's feed as the poller would have stored it. The source is paused so that a demo
+#: started offline does not show errors; an admin resumes it from "Manage watched feeds".
+WATCH_ITEMS = (
+    ("Semaine des alternatives aux pesticides : le programme", 2,
+     "<p>Projections, balades botaniques et ateliers dans toute la région.</p>"),
+    ("Dossier : l'eau, bien commun ou marchandise ?", 9,
+     "<p>Un dossier de fond sur la gestion publique de l'eau, avec des fiches "
+     "d'expériences locales.</p>"),
+    ("Fiche pratique : animer une veille documentaire à plusieurs", 20,
+     "<p>Répartir les sources, tagger, partager : une méthode pas à pas.</p>"),
+)
+
+
+def _watch(cast: Cast, now: datetime) -> None:
+    import hashlib
+
+    from hub.feeds.models import FeedSource, WatchItem
+
+    org = cast.orgs["cdid_lyon"]
+    source = FeedSource(org_id=org.id, url="https://www.coredem.info/spip.php?page=backend",
+                        title="Coredem — actualités du réseau",
+                        site_url="https://www.coredem.info/", status="paused",
+                        created_by_id=cast.people["camille"].id)
+    db.session.add(source)
+    db.session.flush()
+    for n, (title, days, summary) in enumerate(WATCH_ITEMS, start=1):
+        link = f"https://www.coredem.info/spip.php?article{100 + n}"
+        db.session.add(WatchItem(
+            source_id=source.id, org_id=org.id, guid=link,
+            guid_key=hashlib.sha256(link.encode()).hexdigest(),
+            link_key=hashlib.sha256(link.encode()).hexdigest(), link=link, title=title,
+            author="Coredem", summary_html=summary, published_at=now - timedelta(days=days),
+            fetched_at=now))
+    db.session.flush()

@@ -24,6 +24,8 @@ from hub.views_common import is_local_path
 from hub.web import LOCALES
 
 bp = Blueprint("main", __name__)
+#: Objects from followed actors on the home page (the rest on /network).
+HOME_NETWORK_ITEMS = 5
 
 
 @bp.get("/")
@@ -32,11 +34,13 @@ def home():
     from flask_login import current_user
 
     from hub.content.home_queries import home_content
+    from hub.federation.network_queries import network_items
     from hub.models_base import utcnow
     from hub.orgs.queries import list_recent_organisations
 
     return render_template("home.html", organisations=list_recent_organisations(limit=6),
-                           content=home_content(current_user, utcnow()))
+                           content=home_content(current_user, utcnow()),
+                           network=network_items(limit=HOME_NETWORK_ITEMS).items)
 
 
 @bp.get("/@<handle>")

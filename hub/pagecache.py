@@ -35,10 +35,11 @@ MAX_AGE_SECONDS = 60
 PUBLIC_TABLES = frozenset({"account", "organisation", "membership", "tag", "org_theme",
                            "instance_settings", "post", "post_tag", "resource", "resource_tag",
                            "shelf", "folder", "discussion", "discussion_tag", "comment",
-                           "event", "event_tag"})
+                           "event", "event_tag", "feed_source", "watch_item", "follow",
+                           "remote_object", "remote_actor"})
 
 
-class _LRU:
+class LRU:
     def __init__(self, size: int) -> None:
         self.size = size
         self._data: OrderedDict[tuple, tuple[bytes, str]] = OrderedDict()
@@ -64,10 +65,10 @@ class _LRU:
 
 
 def init_app(app: Any) -> None:
-    app.extensions["hub_pages"] = _LRU(MAX_ENTRIES)
+    app.extensions["hub_pages"] = LRU(MAX_ENTRIES)
 
 
-def _pages() -> _LRU:
+def _pages() -> LRU:
     from flask import current_app
 
     return current_app.extensions["hub_pages"]
@@ -147,7 +148,11 @@ def clear() -> None:
 #: For these tables only the listed columns show on public pages: a login (which stamps
 #: ``last_login_at``) must not empty every cache.
 PUBLIC_COLUMNS = {"account": frozenset({"handle", "display_name", "bio_html", "avatar_path",
-                                        "status"})}
+                                        "status"}),
+                  # Polling stamps validators and times at every poll; only these show.
+                  "feed_source": frozenset({"url", "title", "site_url", "status"}),
+                  # Key fetches stamp fetched_at; only what pages show counts.
+                  "remote_actor": frozenset({"name", "handle", "url", "deleted_at"})}
 
 
 def _touches_public(session: Session) -> bool:
@@ -170,8 +175,10 @@ def _touches_public(session: Session) -> bool:
 
 
 def _bump(model: Any) -> Any:
+    from hub.models_base import utcnow
+
     return (update(model).where(model.id == 1)
-            .values(content_version=model.content_version + 1)
+            .values(content_version=model.content_version + 1, content_changed_at=utcnow())
             .execution_options(synchronize_session=False))
 
 

@@ -134,17 +134,22 @@ class _TagMentionFilter(html5lib_shim.Filter):
             yield {"type": "Characters", "data": text[last:]}
 
 
-def clean_html(html: str, *, local_host: str | None = None) -> str:
-    """Keep only the allow-listed markup; links get ``rel="nofollow noopener ugc"``."""
-    return _clean(html[:MAX_SOURCE_CHARS * 2], local_host)
+def clean_html(html: str, *, local_host: str | None = None, images: bool = True) -> str:
+    """Keep only the allow-listed markup; links get ``rel="nofollow noopener ugc"``.
+
+    ``images=False`` drops every ``<img>``: HTML read from other sites (watched feeds)
+    would otherwise make visitors' browsers fetch third-party images.
+    """
+    return _clean(html[:MAX_SOURCE_CHARS * 2], local_host, images=images)
 
 
-def _clean(html: str, local_host: str | None, *, extra_filters: tuple = ()) -> str:
+def _clean(html: str, local_host: str | None, *, extra_filters: tuple = (),
+           images: bool = True) -> str:
     # One html5lib pass: sanitise, then linkify bare URLs as a filter of the same pass
     # (bleach's separate Linker re-parses, and escapes entities inside its skip_tags
     # twice: "a &lt; b" in <code> came out as "a &amp;lt; b").
     cleaner = bleach.Cleaner(
-        tags=ALLOWED_TAGS,
+        tags=ALLOWED_TAGS if images else ALLOWED_TAGS - {"img"},
         attributes=partial(_allowed_attribute, local_host=local_host),
         protocols=ALLOWED_PROTOCOLS,
         strip=True,

@@ -51,6 +51,15 @@ def _bind_extensions(app: Flask) -> None:
     from hub import pagecache
 
     pagecache.init_app(app)
+    from hub.feeds import http as feed_http
+
+    feed_http.init_app(app)
+    from hub.feeds import links as feed_links
+
+    feed_links.init_app(app)
+    from hub.federation import negotiation
+
+    negotiation.init_app(app)
     migrate.init_app(app, db)
     csrf.init_app(app)
     limiter.init_app(app)
@@ -124,6 +133,12 @@ def _register_jobs(app: Flask) -> None:
         from hub.content.jobs import register as register_content_jobs
 
         register_content_jobs(jobs)
+        from hub.feeds.jobs import register as register_feed_jobs
+
+        register_feed_jobs(jobs)
+        from hub.federation.jobs import register as register_federation_jobs
+
+        register_federation_jobs(jobs)
         install_session_hooks()
         install_version_hooks()
         _process_hooks_installed = True
@@ -142,12 +157,23 @@ def _register_blueprints(app: Flask) -> None:
     from hub.content.search.views import bp as search_bp
     from hub.content.stats_views import bp as stats_bp
     from hub.content.themes_views import bp as themes_bp
+    from hub.federation.actor_views import bp as ap_bp
+    from hub.federation.discovery_views import bp as discovery_bp
+    from hub.federation.follow_views import bp as follows_bp
+    from hub.federation.inbox_views import bp as inbox_bp
+    from hub.federation.network_views import bp as network_bp
+    from hub.feeds.views import bp as feeds_bp
+    from hub.feeds.watch.views import bp as watch_bp
     from hub.main import bp as main_bp
+    from hub.moderation.queue_views import bp as moderation_bp
+    from hub.moderation.views import bp as charter_bp
     from hub.notifications.views import bp as notifications_bp
     from hub.orgs.views import bp as orgs_bp
 
     for blueprint in (main_bp, posts_bp, resources_bp, discussions_bp, comments_bp, events_bp,
-                      themes_bp, search_bp, notifications_bp, stats_bp):
+                      themes_bp, search_bp, notifications_bp, stats_bp, feeds_bp,
+                      watch_bp, ap_bp, discovery_bp, inbox_bp, follows_bp, network_bp,
+                      charter_bp, moderation_bp):
         app.register_blueprint(blueprint)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(sso_bp)

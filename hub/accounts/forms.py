@@ -28,6 +28,7 @@ class RegisterForm(FlaskForm):
     motivation = TextAreaField(_l("Why do you want to join?"),
                                validators=[Optional(), Length(max=2000)])
     invitation = StringField(validators=[Optional(), Length(max=200)])
+    charter = BooleanField(_l("I have read and I accept the charter"))
     #: Honeypot: people never see it; bots fill it in.
     website = StringField(_l("Leave this field empty"), validators=[Optional()])
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hub.extensions import db
@@ -54,6 +55,10 @@ class Account(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Set by moderation ("limit"): what they post or comment waits for approval.
+    limited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Followers from other servers wait for the person's approval (``manuallyApprovesFollowers``).
+    approves_followers: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
 
     # Flask-Login protocol, kept explicit rather than inherited.
     @property

@@ -111,6 +111,8 @@ class Registration:
     locale: str
     motivation: str = ""
     invitation_token: str = ""
+    #: The "I accept the charter" box (needed once a charter is published).
+    accepted_charter: bool = False
 
 
 def register(draft: Registration) -> Account:
@@ -132,6 +134,10 @@ def register(draft: Registration) -> Account:
     if mode == "approval" and invitation is None and not draft.motivation.strip():
         raise ValidationFailed(_("Tell the administrators why you want to join."),
                                field="motivation")
+    from hub.moderation.charter import accept_current, current_version
+
+    if current_version() is not None and not draft.accepted_charter:
+        raise ValidationFailed(_("Accept the charter to join."), field="charter")
     email = _ensure_email_free(draft.email)
     check_password_strength(draft.password, handle=draft.handle, email=email)
     handle, key = claim_handle(draft.handle, "account")
@@ -144,6 +150,7 @@ def register(draft: Registration) -> Account:
     )
     db.session.add(account)
     db.session.flush()
+    accept_current(account)  # the version the box was ticked for, stored with the time
     if invitation is not None and invitation.email and \
             invitation.email.lower() == email.lower():
         # The invitation link came to this address: it is confirmed already.

@@ -172,6 +172,9 @@ def create_account(identity: Identity, handle: str, accepted_charter: bool,
     # or email_verified false, the address waits for its confirmation link like any other.
     db.session.add(account)
     db.session.flush()
+    from hub.moderation.charter import accept_current
+
+    accept_current(account)  # what the box ticked above says
     db.session.add(LinkedIdentity(account_id=account.id, provider_slug=provider.slug,
                                   issuer=identity.issuer, subject=identity.subject,
                                   last_login_at=now))

@@ -50,7 +50,8 @@ def register():
         draft = services.Registration(
             handle=form.handle.data, email=form.email.data, password=form.password.data,
             locale=current_locale_code(), motivation=form.motivation.data or "",
-            invitation_token=form.invitation.data or "")
+            invitation_token=form.invitation.data or "",
+            accepted_charter=bool(form.charter.data))
         try:
             account = services.register(draft)
             db.session.commit()

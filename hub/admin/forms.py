@@ -126,3 +126,21 @@ class ThemeForm(FlaskForm):
     label_en = StringField(_l("Label in English"), validators=[Optional(), Length(max=60)])
     parent_id = SelectField(_l("Parent theme"), coerce=int, choices=[], validate_choice=False)
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=5000)])
+
+
+class DomainPolicyForm(FlaskForm):
+    # No other validator: ``federation.policies`` says what is wrong, in one place.
+    domain = StringField(_l("Domain"), validators=[Optional()])
+    severity = SelectField(_l("Policy"), choices=[
+        SelectChoice("block", _l("Block: nothing is exchanged with it, either way")),
+        SelectChoice("limit", _l("Limit: its content is kept but never listed")),
+        SelectChoice("reject_media", _l("Reject media: no file or image link of it is kept")),
+    ], default="block")
+    reject_media = BooleanField(_l("Also reject its media"))
+    public_reason = StringField(_l("Public reason"), validators=[Optional()])
+    private_note = TextAreaField(_l("Private note (administrators only)"),
+                                 validators=[Optional()])
+
+
+class ConfirmDomainForm(FlaskForm):
+    """A button that changes one thing: nothing but the CSRF token."""

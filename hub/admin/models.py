@@ -31,10 +31,17 @@ class InstanceSettings(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     #: Bumped by every write that changes what visitors see; keys the page cache and ETags.
     content_version: Mapped[int] = mapped_column(default=0, server_default="0")
+    #: When ``content_version`` last moved: the Last-Modified of feeds.
+    content_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: Local passwords work for administrators only; everyone else signs in with a provider.
     provider_only: Mapped[bool] = mapped_column(default=False, server_default="0")
     #: Largest file a member may upload to the resource catalogue, in megabytes.
     max_upload_mb: Mapped[int] = mapped_column(default=20, server_default="20")
+    #: Moderation: days a decision may be appealed; how many first contributions of a new
+    #: account wait for approval (0: none); federate only with allow-listed domains.
+    appeal_days: Mapped[int] = mapped_column(default=14, server_default="14")
+    new_account_holds: Mapped[int] = mapped_column(default=0, server_default="0")
+    federation_allowlist: Mapped[bool] = mapped_column(default=False, server_default="0")
 
 
 class AdminAction(db.Model):
@@ -49,5 +56,12 @@ class AdminAction(db.Model):
     target_id: Mapped[int | None] = mapped_column()
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    #: Moderation: the reason given (required for moderation actions), the case it
+    #: settles, the organisation whose space it concerns.
+    reason: Mapped[str] = mapped_column(Text, default="")
+    case_id: Mapped[int | None] = mapped_column(
+        ForeignKey("moderation_case.id", ondelete="SET NULL"), index=True)
+    org_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisation.id", ondelete="SET NULL"), index=True)
 
     actor: Mapped[Account | None] = relationship()

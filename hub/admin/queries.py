@@ -59,12 +59,16 @@ def count_accounts_by_status() -> dict[str, int]:
     return counts
 
 
-def list_admin_actions(limit: int = 100, before_id: int | None = None) -> list[AdminAction]:
-    """The log newest first, keyset-paginated by id (``before_id``: the last id shown)."""
+def list_admin_actions(limit: int = 100, before_id: int | None = None,
+                       org_ids: list[int] | None = None) -> list[AdminAction]:
+    """The audit log newest first, keyset-paginated by id (``before_id``: the last id
+    shown); ``org_ids`` narrows it to actions in those organisations' spaces."""
     query = (select(AdminAction).options(selectinload(AdminAction.actor))
              .order_by(AdminAction.id.desc()).limit(limit))
     if before_id is not None:
         query = query.where(AdminAction.id < before_id)
+    if org_ids is not None:
+        query = query.where(AdminAction.org_id.in_(org_ids))
     return list(db.session.scalars(query))
 
 

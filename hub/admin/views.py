@@ -65,6 +65,9 @@ ACTION_LABELS = {
     "theme.create": _l("added a theme to the thesaurus"),
     "theme.update": _l("changed a thesaurus theme"),
     "theme.promote": _l("put a keyword into the thesaurus"),
+    "domain.policy": _l("set a domain policy"),
+    "domain.remove": _l("removed a domain policy"),
+    "charter.publish": _l("published a new version of the charter"),
 }
 
 
@@ -256,6 +259,77 @@ def log():
     next_after = rows[PAGE_SIZE - 1].id if len(rows) > PAGE_SIZE else None
     return render_template("admin/log.html", actions=rows[:PAGE_SIZE], after=after,
                            next_after=next_after)
+
+
+# -- federation delivery -----------------------------------------------------------------
+
+
+@bp.get("/federation")
+def federation():
+    """How outbound delivery is going: counts, failing hosts, the last errors."""
+    from hub.federation.delivery_queries import (
+        count_deliveries_by_status,
+        list_failing_hosts,
+        list_recent_errors,
+    )
+    from hub.models_base import utcnow
+
+    return render_template("admin/federation.html", counts=count_deliveries_by_status(),
+                           hosts=list_failing_hosts(), errors=list_recent_errors(),
+                           now=utcnow())
+
+
+def _domains_page(form=None, status: int = 200):
+    from hub.admin.forms import ConfirmDomainForm, DomainPolicyForm
+    from hub.federation.policies import list_policies
+
+    return render_template("admin/domains.html", policies=list_policies(),
+                           form=form or DomainPolicyForm(formdata=None),
+                           confirm_form=ConfirmDomainForm()), status
+
+
+@bp.route("/federation/domains", methods=["GET", "POST"])
+def domains():
+    """Domain policies: block, limit, reject media; applied by federation both ways."""
+    from hub.admin.forms import DomainPolicyForm
+    from hub.federation.policies import set_policy
+
+    if request.method == "GET":
+        return _domains_page()
+    form = DomainPolicyForm()
+    if form.validate_on_submit():
+        try:
+            row = set_policy(me(), form.domain.data or "", form.severity.data or "",
+                             reject_media=bool(form.reject_media.data),
+                             public_reason=form.public_reason.data or "",
+                             private_note=form.private_note.data or "")
+            services.record_action(me(), "domain.policy", "domain", row.id,
+                                   domain=row.domain, severity=row.severity,
+                                   reject_media=row.reject_media,
+                                   reason=row.public_reason)
+            db.session.commit()
+        except ValidationFailed as exc:
+            db.session.rollback()
+            form_error(form, exc)
+        else:
+            flash(_("The policy for %(domain)s is saved.", domain=row.domain), "success")
+            return redirect(url_for("admin.domains"))
+    return _domains_page(form, 400)
+
+
+@bp.post("/federation/domains/<path:domain>/delete")
+def remove_domain(domain: str):
+    from hub.admin.forms import ConfirmDomainForm
+    from hub.federation.policies import remove_policy
+
+    if not ConfirmDomainForm().validate_on_submit():
+        raise PermissionDenied(_("The form expired: try again."))
+    if not remove_policy(domain):
+        raise NotFound("domain policy")
+    services.record_action(me(), "domain.remove", "domain", None, domain=domain)
+    db.session.commit()
+    flash(_("%(domain)s has no policy any more.", domain=domain), "success")
+    return redirect(url_for("admin.domains"))
 
 
 # -- identity providers ------------------------------------------------------------------

@@ -110,6 +110,8 @@ class Post(db.Model):
     edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Set by moderation: shown folded behind this warning.
+    content_warning: Mapped[str] = mapped_column(String(200), default="")
 
     org = relationship("Organisation")
     author = relationship("Account")
@@ -197,6 +199,8 @@ class Resource(db.Model):
     edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Set by moderation: shown folded behind this warning.
+    content_warning: Mapped[str] = mapped_column(String(200), default="")
 
     org = relationship("Organisation")
     author = relationship("Account")
@@ -258,6 +262,8 @@ class Discussion(db.Model):
     edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Set by moderation: shown folded behind this warning.
+    content_warning: Mapped[str] = mapped_column(String(200), default="")
 
     org = relationship("Organisation")
     author = relationship("Account")
@@ -295,6 +301,8 @@ class Event(db.Model):
     edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Set by moderation: shown folded behind this warning.
+    content_warning: Mapped[str] = mapped_column(String(200), default="")
 
     org = relationship("Organisation")
     author = relationship("Account")
@@ -327,6 +335,11 @@ class Comment(db.Model):
     visibility: Mapped[str] = mapped_column(String(10), default="public")
     author_id: Mapped[int | None] = mapped_column(
         ForeignKey("account.id", ondelete="SET NULL"), index=True)
+    #: A reply received by federation: its author elsewhere, its id and page there.
+    remote_actor_id: Mapped[int | None] = mapped_column(
+        ForeignKey("remote_actor.id", ondelete="CASCADE"), index=True)
+    ap_uri: Mapped[str | None] = mapped_column(String(2000), unique=True)
+    remote_url: Mapped[str] = mapped_column(String(2000), default="")
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("comment.id", ondelete="CASCADE"),
                                                   index=True)
     root_id: Mapped[int | None] = mapped_column(ForeignKey("comment.id", ondelete="CASCADE"))
@@ -338,8 +351,11 @@ class Comment(db.Model):
     edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Set by moderation: shown folded behind this warning.
+    content_warning: Mapped[str] = mapped_column(String(200), default="")
 
     author = relationship("Account")
+    remote_author = relationship("RemoteActor")
     parent: Mapped[Comment | None] = relationship(remote_side=[id], foreign_keys=[parent_id])
 
     __table_args__ = (

@@ -7,6 +7,7 @@ from flask_login import current_user
 
 from hub.content import theme_queries
 from hub.content.themes import theme_label
+from hub.federation.network_queries import network_items
 from hub.models_base import utcnow
 from hub.pagecache import public_page
 from hub.views_common import current_locale_code
@@ -27,6 +28,10 @@ def index():
                            themes=theme_queries.list_theme_index(current_user))
 
 
+#: Objects from followed actors shown on a theme's page (the rest on /network?theme=).
+NETWORK_ON_THEME = 5
+
+
 @bp.get("/themes/<slug>")
 @public_page
 def theme(slug: str):
@@ -34,4 +39,5 @@ def theme(slug: str):
     if tag.slug != slug:  # "Écologie" and "ECOLOGIE" are one theme with one address
         return redirect(url_for("themes.theme", slug=tag.slug), 301)
     page = theme_queries.theme_page(tag, current_user, utcnow())
-    return render_template("content/themes/theme.html", page=page, theme=tag)
+    network = network_items(theme=tag.slug, limit=NETWORK_ON_THEME).items
+    return render_template("content/themes/theme.html", page=page, theme=tag, network=network)

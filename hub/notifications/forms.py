@@ -18,6 +18,10 @@ class PreferencesForm(FlaskForm):
     reply = BooleanField(_l("When someone replies to my post or comment"))
     discussion = BooleanField(_l("New comments in discussions I follow"))
     invitation = BooleanField(_l("When I am invited to an organisation"))
+    moderation = BooleanField(_l("When moderators act on my account or my content"))
+    outcome = BooleanField(_l("When a report I made is settled"))
+    case = BooleanField(_l("New cases in the moderation queue (moderators)"))
+    appeal = BooleanField(_l("Appeals: new ones to decide, and decisions on mine"))
 
     def fill_from(self, choices: dict[str, bool]) -> None:
         for kind, wanted in choices.items():

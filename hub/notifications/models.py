@@ -13,7 +13,10 @@ from hub.models_base import UTCDateTime, utcnow
 #: mention: someone named you; reply: a comment under your post, resource, event or
 #: comment; discussion: a new comment in a discussion you follow; invitation: you were
 #: invited to an organisation.
-NOTIFICATION_KINDS = ("mention", "reply", "discussion", "invitation")
+NOTIFICATION_KINDS = ("mention", "reply", "discussion", "invitation",
+                      # Moderation: an action about you or your content; the outcome of
+                      # your report; a new case or appeal to look at (moderators).
+                      "moderation", "outcome", "case", "appeal")
 
 
 class Notification(db.Model):

@@ -19,7 +19,7 @@ from hub.models_base import utcnow
 from hub.notifications.models import NOTIFICATION_KINDS, Notification, NotificationPreference
 
 #: Kinds sent by e-mail unless the person turned them off.
-EMAIL_BY_DEFAULT = frozenset({"mention", "invitation"})
+EMAIL_BY_DEFAULT = frozenset({"mention", "invitation", "moderation", "outcome", "appeal"})
 EXCERPT_CHARS = 300
 
 

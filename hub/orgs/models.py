@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import Column, Float, ForeignKey, Index, String, Table, Text, UniqueConstraint
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hub.accounts.models import Account
@@ -45,6 +46,10 @@ class Organisation(db.Model):
     longitude: Mapped[float | None] = mapped_column(Float)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("account.id", ondelete="SET NULL"))
+    #: Moderation: every comment in the organisation's spaces waits for approval.
+    holds_comments: Mapped[bool] = mapped_column(default=False, server_default="0")
+    #: Followers from other servers wait for an admin's approval (``manuallyApprovesFollowers``).
+    approves_followers: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
 
     themes: Mapped[list[Tag]] = relationship(secondary=org_theme, order_by=Tag.slug)
 

@@ -27,6 +27,10 @@ ACTIONS: dict[str, str] = {
     "manage_library": "editor",  # folders, "add to our library"
     "view_stats": "editor",
     "moderate_discussion": "admin",  # lock, pin, close
+    "manage_watch": "admin",  # the external feeds of the collective watch
+    "manage_follows": "admin",  # whom the organisation follows on the fediverse, its followers
+    "edit_rules": "admin",  # the organisation's own charter articles for its spaces
+    "moderate": "admin",  # cases about the organisation's spaces, and acting there
     "delete": "owner",
 }
 

@@ -167,3 +167,15 @@ def test_running_the_demo_twice_creates_nothing_twice(tmp_path, monkeypatch, cap
 
 def test_has_content_guards_the_demo(demo):
     assert has_content()
+
+
+def test_the_watch_shows_a_partner_feed_without_reaching_the_network(demo, client):
+    from hub.feeds.models import FeedSource
+
+    page = client.get("/@cdid_lyon/watch").get_data(as_text=True)
+    assert "Fiche pratique : animer une veille documentaire à plusieurs" in page
+    assert "Coredem — actualités du réseau" in page
+    assert "Semaine des alternatives aux pesticides" in client.get("/watch").get_data(
+        as_text=True)
+    # Paused: a demo started offline polls nothing and shows no error.
+    assert _one(FeedSource).status == "paused"

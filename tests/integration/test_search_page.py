@@ -313,3 +313,14 @@ def test_postgresql_folds_as_python_does(app, use_unaccent):
     # unaccent also folds the few letters NFKD keeps (ø, ł): queries are folded in SQL too.
     assert all(b in "øł" for _a, b in differ), differ
     assert len(folded) == len(expected)
+
+
+def test_kind_labels_follow_each_visitors_language(client, org):
+    """The labels are kept per locale: a French visitor after an English one reads French."""
+    make_post(org, "Compost partagé")
+    english_page = page(client, q="compost")
+    assert 'class="badge kind-post">News<' in english_page
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "fr"
+    assert 'class="badge kind-post">Actualité<' in page(client, q="compost")
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    assert 'class="badge kind-post">News<' in page(client, q="compost")

@@ -14,8 +14,9 @@ through every page that shows user text::
         ... create a post whose title and body are ``source`` ...
         assert_nothing_executable(client.get(url).get_data(as_text=True))
 
-In a whole page, the page's own ``<script src="/static/…">``, ``<link href="/static/…">``
-and ``<meta charset|name|content>`` are allowed; nothing else in these lists ever is.
+In a whole page, the page's own ``<script src="/static/…">``, ``<link href="/static/…">``,
+``<link rel="alternate">`` to its own feeds and ``<meta charset|name|content>`` are
+allowed; nothing else in these lists ever is.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ from bleach._vendor import html5lib  # the browser-conformant parser bleach itse
 CORPUS_DIR = Path(__file__).parent.parent / "data" / "html"
 HTML_NS = "http://www.w3.org/1999/xhtml"
 SAFE_SCHEMES = frozenset({"http", "https", "mailto"})
+FEED_TYPES = frozenset({"application/atom+xml", "application/rss+xml", "application/feed+json",
+                        "text/calendar"})
 
 #: Elements that run script, embed other documents, restyle the page or change how URLs
 #: and the document are read. Foreign (SVG, MathML) elements are refused by namespace.
@@ -77,7 +80,12 @@ def _page_owned(name: str, attrs: dict[str, str], element) -> bool:
         return (src.startswith("/static/") and not (element.text or "").strip()
                 and set(attrs) <= {"src", "defer", "type", "nonce", "async"})
     if name == "link":
-        return attrs.get("href", "").startswith("/static/")
+        href = attrs.get("href", "")
+        if attrs.get("rel") == "alternate":  # the page's own feeds, announced in <head>
+            return (href.startswith("/") and not href.startswith("//")
+                    and attrs.get("type") in FEED_TYPES
+                    and set(attrs) <= {"rel", "type", "title", "href"})
+        return href.startswith("/static/")
     if name == "meta":
         return "http-equiv" not in attrs and set(attrs) <= {"charset", "name", "content"}
     return False

@@ -225,3 +225,11 @@ def test_very_long_input_is_bounded_and_inert(name):
     assert elapsed < 20, f"{name}: {elapsed:.1f} s"
     assert_inert(out)
     assert_inert(cleaned)
+
+
+def test_images_can_be_dropped_for_html_read_from_other_sites():
+    from hub.sanitize import clean_html
+
+    html = '<p>a <img src="https://elsewhere.example/i.png" alt="b"> c</p>'
+    assert "<img" in clean_html(html)
+    assert clean_html(html, images=False) == "<p>a  c</p>"

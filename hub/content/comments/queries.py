@@ -64,7 +64,7 @@ def thread_page(target_type: str, target_id: int, viewer: Any, after: str = "",
     query = (select(Comment)
              .where(Comment.target_type == target_type, Comment.target_id == target_id,
                     Comment.depth == 0, shown_clause(viewer))
-             .options(joinedload(Comment.author)))
+             .options(joinedload(Comment.author), joinedload(Comment.remote_author)))
     cursor = decode_cursor(after, "di")
     if cursor is not None:
         at, last_id = cursor
@@ -82,15 +82,16 @@ def thread_page(target_type: str, target_id: int, viewer: Any, after: str = "",
             select(Comment)
             .where(Comment.root_id.in_([row.id for row in rows]),
                    Comment.depth.between(1, REPLY_LEVELS), shown_clause(viewer))
-            .options(joinedload(Comment.author))
+            .options(joinedload(Comment.author), joinedload(Comment.remote_author))
             .order_by(Comment.depth, Comment.created_at, Comment.id)).unique())
     return ThreadPage(build_tree(rows, replies, 0), next_cursor)
 
 
 def get_comment(comment_id: int, viewer: Any) -> Comment:
     """A comment as a thread shows it (placeholders included), author loaded."""
-    comment = db.session.scalar(select(Comment).where(Comment.id == comment_id)
-                                .options(joinedload(Comment.author)))
+    comment = db.session.scalar(
+        select(Comment).where(Comment.id == comment_id)
+        .options(joinedload(Comment.author), joinedload(Comment.remote_author)))
     if comment is None or not is_shown(comment, viewer):
         raise NotFound("comment")
     return comment
@@ -103,7 +104,7 @@ def subtree(comment: Comment, viewer: Any) -> list[Node]:
         select(Comment)
         .where(or_(Comment.parent_id == comment.id, Comment.parent_id.in_(children)),
                shown_clause(viewer))
-        .options(joinedload(Comment.author))
+        .options(joinedload(Comment.author), joinedload(Comment.remote_author))
         .order_by(Comment.depth, Comment.created_at, Comment.id)).unique()
     return build_tree([comment], list(replies), comment.depth)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from hub.accounts.models import Account
 from hub.content.models import Comment, Discussion, DiscussionFollow
@@ -19,7 +19,10 @@ from hub.content.visibility import is_viewable, member_org_ids
 from hub.content.writing import mentioned_accounts, render_content
 from hub.errors import PermissionDenied, ValidationFailed
 from hub.extensions import db
+from hub.federation.publishing import content_changed
 from hub.models_base import utcnow
+from hub.moderation.charter import org_refusal, refusal_to_write
+from hub.moderation.holding import hold_if_needed
 from hub.notifications.services import notify
 from hub.orgs.models import Membership
 from hub.sanitize import plain_text
@@ -36,6 +39,13 @@ def comment_refusal(actor: Any, target_type: str, target: Any) -> str | None:
         return _("Your account cannot comment.")
     if not is_viewable(target, actor):
         return _("You cannot comment here.")
+    from hub.moderation.actions import is_banned
+
+    if is_banned(actor, target.org_id):
+        return _("You may not take part in the spaces of this organisation any more.")
+    refusal = refusal_to_write(actor) or org_refusal(actor, target.org_id)
+    if refusal:
+        return refusal
     if target_type == "discussion":
         if target.is_closed:
             return _("This discussion is closed: no new comments.")
@@ -85,8 +95,10 @@ def add_comment(actor: Account, target_type: str, target: Any, source: str,
         target.last_activity_at = comment.created_at
         follow(actor, target)
     db.session.flush()
-    _notify_new_comment(actor, target_type, target, comment, parent, rendered)
+    if not hold_if_needed(actor, "comment", comment):
+        _notify_new_comment(actor, target_type, target, comment, parent, rendered)
     sync("comment", comment)
+    content_changed("comment", comment)
     return comment
 
 
@@ -144,12 +156,35 @@ def edit_comment(actor: Account, comment: Comment, source: str) -> None:
     comment.body_html = render_content(text).html
     comment.edited_at = utcnow()
     sync("comment", comment)
+    content_changed("comment", comment)
 
 
 def delete_comment(actor: Account, comment: Comment) -> None:
-    """The author removes their comment. With replies it stays as a placeholder; without,
-    it disappears, and so does a placeholder parent left with no reply."""
+    """The author removes their comment (see ``withdraw_comment``)."""
     _own(actor, comment)
+    withdraw_comment(comment)
+    content_changed("comment", comment)
+
+
+def count_shown(comment: Comment, delta: int) -> None:
+    """A comment leaves (-1) or returns to (+1) the page without being deleted (hidden or
+    held by moderation, reinstated): the discussion's and the parent's counters follow, so
+    visitors never count what they cannot see."""
+    if comment.target_type == "discussion":
+        db.session.execute(update(Discussion).where(Discussion.id == comment.target_id)
+                           .values(comment_count=Discussion.comment_count + delta))
+    if comment.parent_id:
+        db.session.execute(update(Comment).where(Comment.id == comment.parent_id)
+                           .values(reply_count=Comment.reply_count + delta))
+    db.session.flush()
+
+
+def withdraw_comment(comment: Comment) -> None:
+    """Mark a comment deleted, whoever decided it (its author here, or its server for a
+    reply received by federation). With replies it stays as a placeholder; without, it
+    disappears, and so does a placeholder parent left with no reply."""
+    if comment.deleted_at is not None:
+        return
     comment.deleted_at = utcnow()
     if comment.target_type == "discussion":
         discussion = db.session.get(Discussion, comment.target_id)

@@ -23,6 +23,8 @@ from hub.content.writing import mentioned_accounts, render_content
 from hub.errors import PermissionDenied, ValidationFailed
 from hub.extensions import db
 from hub.models_base import utcnow
+from hub.moderation.charter import require_charter
+from hub.moderation.holding import hold_if_needed
 from hub.notifications.services import notify
 from hub.orgs.access import may, refusal
 from hub.orgs.models import Organisation
@@ -92,6 +94,11 @@ def open_discussion(actor: Account, org: Organisation, draft: DiscussionDraft) -
     """A member opens a thread; they follow it from then on."""
     if not may("open_discussion", actor, org):
         raise _refuse()
+    require_charter(actor)
+    from hub.moderation.actions import is_banned
+
+    if is_banned(actor, org.id):
+        raise _refuse()
     discussion = Discussion(org_id=org.id, author_id=actor.id, org=org)
     rendered = _apply(discussion, draft)
     now = utcnow()
@@ -99,7 +106,8 @@ def open_discussion(actor: Account, org: Organisation, draft: DiscussionDraft) -
     db.session.add(discussion)
     db.session.flush()
     follow(actor, discussion)
-    _notify_mentions(actor, discussion, rendered)
+    if not hold_if_needed(actor, "discussion", discussion):
+        _notify_mentions(actor, discussion, rendered)
     sync("discussion", discussion)
     return discussion
 

@@ -22,7 +22,10 @@ from hub.content.visibility import member_org_ids
 from hub.content.writing import mentioned_accounts, render_content
 from hub.errors import ValidationFailed
 from hub.extensions import db
+from hub.federation.publishing import content_changed
 from hub.models_base import utcnow
+from hub.moderation.charter import require_charter
+from hub.moderation.holding import hold_if_needed
 from hub.notifications.services import notify
 from hub.orgs.access import may, refusal
 from hub.orgs.models import Organisation
@@ -117,13 +120,16 @@ def create_event(actor: Account, org: Organisation, draft: EventDraft) -> Event:
     """Editors and above announce an event of their organisation."""
     if not may("publish", actor, org):
         raise _refuse()
+    require_charter(actor)
     event = Event(org_id=org.id, org=org, author_id=actor.id)
     rendered = _apply(event, draft)
     event.created_at = event.updated_at = utcnow()
     db.session.add(event)
     db.session.flush()
-    _notify_mentions(actor, event, rendered)
+    if not hold_if_needed(actor, "event", event):
+        _notify_mentions(actor, event, rendered)
     sync("event", event)
+    content_changed("event", event)
     return event
 
 
@@ -133,6 +139,7 @@ def update_event(actor: Account, event: Event, draft: EventDraft) -> None:
     _apply(event, draft)
     event.updated_at = event.edited_at = utcnow()
     sync("event", event)
+    content_changed("event", event)
 
 
 def delete_event(actor: Account, event: Event) -> None:
@@ -140,6 +147,7 @@ def delete_event(actor: Account, event: Event) -> None:
         raise _refuse()
     event.deleted_at = utcnow()
     sync("event", event)
+    content_changed("event", event)
 
 
 def _notify_mentions(actor: Account, event: Event, rendered: Any) -> None:

@@ -29,8 +29,11 @@ from hub.content.themes import resolve_themes, split_labels
 from hub.content.writing import local_host, mentioned_accounts, render_content
 from hub.errors import Conflict, PermissionDenied, ValidationFailed
 from hub.extensions import db
+from hub.federation.publishing import content_changed
 from hub.images import remove_image, store_image
 from hub.models_base import utcnow
+from hub.moderation.charter import require_charter
+from hub.moderation.holding import hold_if_needed
 from hub.notifications.models import Notification
 from hub.notifications.services import notify
 from hub.orgs.access import may
@@ -81,6 +84,7 @@ def create_post(actor: Any, org: Any, draft: PostDraft, cover: IO[bytes] | None 
     """Write a post as a draft, scheduled or published now."""
     if not may_write(actor, org):
         raise _refuse()
+    require_charter(actor)
     now = now or utcnow()
     post = Post(org_id=org.id, author_id=actor.id, created_at=now, updated_at=now)
     post.org = org
@@ -89,7 +93,10 @@ def create_post(actor: Any, org: Any, draft: PostDraft, cover: IO[bytes] | None 
     db.session.add(post)
     _store_cover(post, cover)
     db.session.flush()
+    if hold_if_needed(actor, "post", post):
+        first_publication = False  # nobody is told of a post waiting for approval
     _after_change(post, actor, first_publication)
+    content_changed("post", post)
     return post
 
 
@@ -117,6 +124,7 @@ def update_post(actor: Any, post: Post, draft: PostDraft, cover: IO[bytes] | Non
     if post.cover_path is None:
         post.cover_alt = ""
     _after_change(post, actor, first_publication or post.status == "published")
+    content_changed("post", post)
 
 
 def delete_post(actor: Any, post: Post, now: datetime | None = None) -> None:
@@ -128,6 +136,7 @@ def delete_post(actor: Any, post: Post, now: datetime | None = None) -> None:
     post.deleted_at = now or utcnow()
     post.is_pinned = False
     sync("post", post)
+    content_changed("post", post)
 
 
 def set_pinned(actor: Any, post: Post, pinned: bool) -> None:
@@ -174,6 +183,7 @@ def publish_post(post_id: int, now_iso: str | None = None) -> None:
     sync("post", post)
     if post.author is not None:
         notify_mentions(post, post.author)
+    content_changed("post", post)
 
 
 # -- inside ---------------------------------------------------------------------------------

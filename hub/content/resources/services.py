@@ -32,7 +32,10 @@ from hub.content.visibility import is_listed
 from hub.content.writing import mentioned_accounts, render_content
 from hub.errors import Conflict, PermissionDenied, ValidationFailed
 from hub.extensions import db
+from hub.federation.publishing import content_changed
 from hub.models_base import utcnow
+from hub.moderation.charter import require_charter
+from hub.moderation.holding import hold_if_needed
 from hub.orgs.access import may, refusal
 from hub.orgs.models import Organisation
 
@@ -116,6 +119,7 @@ def share_resource(actor: Any, org: Organisation, draft: ResourceDraft,
     """A member shares a link, a file or a note into their organisation's library."""
     if not may_share(actor, org):
         raise _refuse()
+    require_charter(actor)
     if draft.kind not in KINDS:
         raise ValidationFailed(_("Choose a link, a file or a note."), field="kind")
     folder = _folder_of(org, draft.folder_id)
@@ -133,8 +137,11 @@ def share_resource(actor: Any, org: Organisation, draft: ResourceDraft,
     db.session.add(Shelf(org_id=org.id, resource_id=resource.id,
                          folder_id=folder.id if folder else None, shared_by_id=actor.id))
     _queue_work_if_needed(resource)
+    held = hold_if_needed(actor, "resource", resource)
     sync("resource", resource)
-    _notify_mentions(actor, resource)
+    if not held:
+        _notify_mentions(actor, resource)
+    content_changed("resource", resource)
     return resource
 
 
@@ -159,6 +166,7 @@ def update_resource(actor: Any, resource: Resource, draft: ResourceDraft,
     resource.updated_at = now
     resource.edited_at = now
     sync("resource", resource)
+    content_changed("resource", resource)
     return resource
 
 
@@ -168,6 +176,7 @@ def delete_resource(actor: Any, resource: Resource) -> None:
         raise _refuse()
     resource.deleted_at = utcnow()
     sync("resource", resource)
+    content_changed("resource", resource)
 
 
 def _apply(resource: Resource, draft: ResourceDraft, kind: str | None = None) -> None:

@@ -289,6 +289,22 @@ def new(handle: str):
                                  "library.", name=org.name))
     form = ResourceForm()
     form.setup(queries.list_thesaurus(), queries.list_folders(org))
+    watched = request.args.get("watch", "")
+    if request.method == "GET" and watched.isdigit() and len(watched) < 19:
+        # "Share as resource" from the watch: any watch item is public, so anyone who may
+        # share here may start from one; a vanished item leaves the form empty.
+        from hub.feeds.watch.queries import find_watch_item
+        from hub.feeds.watch.services import resource_draft
+
+        item = find_watch_item(int(watched))
+        if item is not None:
+            draft = resource_draft(item)
+            form.kind.data = draft.kind
+            form.title.data = draft.title
+            form.source_url.data = draft.source_url
+            form.authors.data = draft.authors
+            form.date_published.data = draft.date_published
+            form.abstract.data = draft.abstract
     limit_mb = services.upload_limit_bytes() // (1024 * 1024)
     previews = _previews(form)
     if previews:

@@ -69,7 +69,7 @@ from hub.content.visibility import member_org_ids
 from hub.extensions import db
 from hub.orgs.models import Organisation
 
-KINDS = ("post", "resource", "discussion", "comment", "event", "organisation")
+KINDS = ("post", "resource", "discussion", "comment", "event", "organisation", "remote")
 #: Where each kind's page is; the URL arguments are read from the rule (handle, id).
 KIND_ENDPOINTS = {
     "post": "posts.post",
@@ -77,6 +77,7 @@ KIND_ENDPOINTS = {
     "discussion": "discussions.discussion",
     "event": "events.event",
     "organisation": "main.actor",
+    "remote": "network.item",
 }
 SORTS = ("newest", "relevance")
 #: Languages offered by the filter (ISO 639-1); any other code typed in the URL works too.
@@ -433,6 +434,7 @@ def _hits(rows: list[tuple[SearchDocument, str | None, str | None]],
                 select(SearchDocument.kind, SearchDocument.object_id, SearchDocument.title)
                 .where(tuple_(SearchDocument.kind, SearchDocument.object_id)
                        .in_(list(set(targets.values())))))}
+    origins = _remote_origins([doc.object_id for doc, _h, _n in rows if doc.kind == "remote"])
     hits = []
     for doc, handle, org_name in rows:
         context = ""
@@ -446,8 +448,23 @@ def _hits(rows: list[tuple[SearchDocument, str | None, str | None]],
         else:
             url = urls.item(doc.kind, doc.object_id, handle)
         org_url = urls.item("organisation", doc.org_id, handle) if handle else None
+        if doc.kind == "remote" and doc.object_id in origins:
+            org_name, org_url = origins[doc.object_id]
         hits.append(SearchHit(
             kind=doc.kind, object_id=doc.object_id, title=highlight(doc.title, words),
             url=url, snippet=snippet(doc.body, words), date=doc.sort_at,
             org_name=org_name or "", org_url=org_url, context=context))
     return hits
+
+
+def _remote_origins(object_ids: list[int]) -> dict[int, tuple[str, str]]:
+    """Who published each object received from the network, and where (one query)."""
+    if not object_ids:
+        return {}
+    from hub.federation.models import RemoteActor, RemoteObject
+    from hub.federation.remote_content import origin_label
+
+    rows = db.session.execute(select(RemoteObject.id, RemoteActor).join(
+        RemoteActor, RemoteActor.id == RemoteObject.actor_id).where(
+        RemoteObject.id.in_(object_ids)))
+    return {row_id: (origin_label(actor), actor.url or actor.uri) for row_id, actor in rows}

@@ -23,6 +23,7 @@ KIND_LABELS = {
     "comment": _l("Comment"),
     "event": _l("Event"),
     "organisation": _l("Organisation"),
+    "remote": _l("From the network"),
 }
 
 
@@ -61,6 +62,16 @@ def _language_names() -> dict[str, str]:
 
 
 @lru_cache(maxsize=32)
+def _kind_labels_in(locale_code: str) -> dict[str, str]:
+    """Translated once per locale: each lazy string asks Flask-Babel for the locale and its
+    catalogue again, which cost more than the search query itself."""
+    from flask_babel import force_locale
+
+    with force_locale(locale_code):
+        return {kind: str(label) for kind, label in KIND_LABELS.items()}
+
+
+@lru_cache(maxsize=32)
 def _language_names_in(locale_code: str) -> dict[str, str]:
     """Parsing a Babel locale costs more than the rest of the form: once per locale."""
     try:
@@ -95,6 +106,6 @@ def search():
     return render_template(
         "content/search/search.html", filters=filters, results=results, errors=errors,
         # Translated once here rather than once per result.
-        kind_labels={kind: str(label) for kind, label in KIND_LABELS.items()},
+        kind_labels=_kind_labels_in(current_locale_code()),
         languages=_language_names(), base_args=args,
         kinds=[k for k in queries.KINDS])
