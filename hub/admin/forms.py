@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
     EmailField,
@@ -135,11 +136,20 @@ class DomainPolicyForm(FlaskForm):
         SelectChoice("block", _l("Block: nothing is exchanged with it, either way")),
         SelectChoice("limit", _l("Limit: its content is kept but never listed")),
         SelectChoice("reject_media", _l("Reject media: no file or image link of it is kept")),
+        SelectChoice("allow", _l("Allow: federates with it when the allow-list mode is on")),
     ], default="block")
     reject_media = BooleanField(_l("Also reject its media"))
     public_reason = StringField(_l("Public reason"), validators=[Optional()])
     private_note = TextAreaField(_l("Private note (administrators only)"),
                                  validators=[Optional()])
+
+
+class DomainImportForm(FlaskForm):
+    file = FileField(_l("Block list (Mastodon’s domain_blocks.csv, or one domain a line)"))
+
+
+class AllowlistForm(FlaskForm):
+    """The allow-list switch: the wanted state comes as ``enabled`` (1 or 0)."""
 
 
 class ConfirmDomainForm(FlaskForm):

@@ -67,6 +67,7 @@ ACTION_LABELS = {
     "theme.promote": _l("put a keyword into the thesaurus"),
     "domain.policy": _l("set a domain policy"),
     "domain.remove": _l("removed a domain policy"),
+    "domain.allowlist": _l("changed the allow-list mode"),
     "charter.publish": _l("published a new version of the charter"),
 }
 
@@ -279,13 +280,23 @@ def federation():
                            now=utcnow())
 
 
-def _domains_page(form=None, status: int = 200):
-    from hub.admin.forms import ConfirmDomainForm, DomainPolicyForm
-    from hub.federation.policies import list_policies
+def _domains_page(form=None, status: int = 200, import_form=None, import_report=None):
+    from hub.admin.forms import (
+        AllowlistForm,
+        ConfirmDomainForm,
+        DomainImportForm,
+        DomainPolicyForm,
+    )
+    from hub.federation.policies import allowlist_mode, list_policies
+    from hub.federation.policy_csv import MAX_BYTES
 
     return render_template("admin/domains.html", policies=list_policies(),
                            form=form or DomainPolicyForm(formdata=None),
-                           confirm_form=ConfirmDomainForm()), status
+                           confirm_form=ConfirmDomainForm(),
+                           import_form=import_form or DomainImportForm(formdata=None),
+                           import_report=import_report, allowlist_form=AllowlistForm(),
+                           allowlist=allowlist_mode(),
+                           max_import_kb=MAX_BYTES // 1024), status
 
 
 @bp.route("/federation/domains", methods=["GET", "POST"])
@@ -315,6 +326,60 @@ def domains():
             flash(_("The policy for %(domain)s is saved.", domain=row.domain), "success")
             return redirect(url_for("admin.domains"))
     return _domains_page(form, 400)
+
+
+@bp.get("/federation/domains.csv")
+def export_domains():
+    """The block list in Mastodon's domain_blocks.csv format (never the private notes)."""
+    from hub.federation.policies import list_policies
+    from hub.federation.policy_csv import to_csv
+
+    return Response(to_csv(list_policies()), mimetype="text/csv",
+                    headers={"Content-Disposition": 'attachment; filename="domain_blocks.csv"',
+                             "Cache-Control": "no-store"})
+
+
+@bp.post("/federation/domains/import")
+def import_domains():
+    """Apply a shared block list; the page lists the rows refused, by line."""
+    from hub.admin.forms import DomainImportForm
+    from hub.federation.policies import import_policies
+    from hub.federation.policy_csv import MAX_BYTES
+
+    form = DomainImportForm()
+    if form.validate_on_submit():
+        upload = form.file.data
+        if upload is None or not getattr(upload, "filename", ""):
+            form.file.errors = [_("Choose a file to import.")]
+        else:
+            try:
+                # One byte past the limit is enough for the parser to refuse the file.
+                with upload.stream as stream:  # a large upload is a temporary file: close it
+                    data = stream.read(MAX_BYTES + 1)
+                report = import_policies(me(), data)
+                db.session.commit()
+            except ValidationFailed as exc:
+                db.session.rollback()
+                form_error(form, exc)
+            else:
+                return _domains_page(import_report=report)
+    return _domains_page(import_form=form, status=400)
+
+
+@bp.post("/federation/domains/allowlist")
+def domains_allowlist():
+    """Turn the allow-list mode on or off: then only "allow" domains federate."""
+    from hub.admin.forms import AllowlistForm
+    from hub.federation.policies import set_allowlist
+
+    if not AllowlistForm().validate_on_submit():
+        raise PermissionDenied(_("The form expired: try again."))
+    enabled = request.form.get("enabled") == "1"
+    set_allowlist(me(), enabled)
+    db.session.commit()
+    flash(_("Only allowed domains federate now.") if enabled
+          else _("Every domain without a block federates again."), "success")
+    return redirect(url_for("admin.domains"))
 
 
 @bp.post("/federation/domains/<path:domain>/delete")

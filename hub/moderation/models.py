@@ -66,8 +66,9 @@ class CharterAcceptance(db.Model):
 
 #: What a domain policy does (Mastodon's severities, plus media): "block" refuses
 #: everything both ways; "limit" keeps its content only for those who follow its actors
-#: (nothing of it is listed); "reject_media" keeps no file or image link of it.
-POLICY_SEVERITIES = ("block", "limit", "reject_media")
+#: (nothing of it is listed); "reject_media" keeps no file or image link of it; "allow"
+#: names a domain this instance federates with when the allow-list mode is on.
+POLICY_SEVERITIES = ("block", "limit", "reject_media", "allow")
 
 
 class DomainPolicy(db.Model):

@@ -90,6 +90,23 @@ def changes():
                            changes=charter.compare(older, newer), org=None)
 
 
+@bp.get("/about/moderation")
+def transparency():
+    """The public transparency page: counts of cases and actions, and moderated domains."""
+    from hub.federation.policies import allowlist_mode
+    from hub.models_base import utcnow
+    from hub.moderation import transparency as report
+
+    now = utcnow()
+    current = charter.current_version()
+    titles = {a.position: a.title for a in (current.articles if current else [])}
+    return render_template(
+        "moderation/transparency.html", months=report.count_by_month(now),
+        articles=report.count_by_article(now), kinds=report.count_actions_by_kind(now),
+        domains=report.list_moderated_domains(), titles=titles,
+        allowlist=allowlist_mode(), period=report.MONTHS)
+
+
 @bp.post("/charter/accept")
 @login_required
 def accept():
