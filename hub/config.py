@@ -70,8 +70,12 @@ SETTINGS: tuple[Setting, ...] = (
             "visitors and new accounts (IANA name); logged-in people choose their own."),
     Setting("HUB_LOGIN_RATE_LIMIT", "10 per minute", str, "Login and sign-up attempts per "
             "address (Flask-Limiter syntax)."),
-    Setting("HUB_REPORT_RATE_LIMIT", "10 per hour", str, "Reports per address (Flask-Limiter "
-            "syntax): visitors may report without an account."),
+    Setting("HUB_REPORT_RATE_LIMIT", "10 per hour", str, "Reports per account, or per address "
+            "for visitors (Flask-Limiter syntax): visitors may report without an account."),
+    Setting("HUB_POST_RATE_LIMIT", "30 per hour", str, "New posts, resources, discussions "
+            "and events per account (Flask-Limiter syntax; previews do not count)."),
+    Setting("HUB_COMMENT_RATE_LIMIT", "60 per hour", str, "New comments and replies per "
+            "account (Flask-Limiter syntax)."),
     Setting("HUB_TOKEN_MAX_AGE_HOURS", 48, int, "Validity of e-mail confirmation, password "
             "reset and invitation links."),
     Setting("HUB_LOG_LEVEL", "INFO", str, "Python logging level."),

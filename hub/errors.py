@@ -102,7 +102,7 @@ def register_error_handlers(app: Flask) -> None:
             limit = app.config["HUB_MAX_UPLOAD_MB"]
             detail = _("The file you sent is larger than the limit of %(mb)s MB.", mb=limit)
         elif code == 429:
-            detail = _("You tried too often. Please wait a minute and try again.")
+            detail = _("You tried too often. Please wait a while and try again.")
         elif code == 400 and "CSRF" in (err.description or ""):
             detail = _("The form has expired or was not sent from this site. "
                        "Please reload the page and try again.")

@@ -27,8 +27,10 @@ def make_token(purpose: str, payload: dict[str, Any]) -> str:
     return _serializer(purpose).dumps(payload)
 
 
-def read_token(purpose: str, token: str) -> dict[str, Any]:
-    max_age = current_app.config["HUB_TOKEN_MAX_AGE_HOURS"] * 3600
+def read_token(purpose: str, token: str, max_age: int | None = None) -> dict[str, Any]:
+    """The payload of ``token``; ``max_age`` in seconds (default: the setting's hours)."""
+    if max_age is None:
+        max_age = current_app.config["HUB_TOKEN_MAX_AGE_HOURS"] * 3600
     try:
         data = _serializer(purpose).loads(token, max_age=max_age)
     except SignatureExpired:

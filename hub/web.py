@@ -165,6 +165,7 @@ def _register_blueprints(app: Flask) -> None:
     from hub.feeds.views import bp as feeds_bp
     from hub.feeds.watch.views import bp as watch_bp
     from hub.main import bp as main_bp
+    from hub.moderation.filters_views import bp as word_filters_bp
     from hub.moderation.queue_views import bp as moderation_bp
     from hub.moderation.views import bp as charter_bp
     from hub.notifications.views import bp as notifications_bp
@@ -173,7 +174,7 @@ def _register_blueprints(app: Flask) -> None:
     for blueprint in (main_bp, posts_bp, resources_bp, discussions_bp, comments_bp, events_bp,
                       themes_bp, search_bp, notifications_bp, stats_bp, feeds_bp,
                       watch_bp, ap_bp, discovery_bp, inbox_bp, follows_bp, network_bp,
-                      charter_bp, moderation_bp):
+                      charter_bp, moderation_bp, word_filters_bp):
         app.register_blueprint(blueprint)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(sso_bp)

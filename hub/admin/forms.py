@@ -61,6 +61,11 @@ class SettingsForm(FlaskForm):
     org_creation = RadioField(_l("Who may found organisations"), choices=ORG_CREATION_CHOICES)
     max_upload_mb = IntegerField(_l("Upload size limit (MB)"),
                                  validators=[Optional(), NumberRange(min=1, max=MAX_UPLOAD_MB)])
+    new_account_holds = IntegerField(
+        _l("Contributions of a new account held for approval"),
+        validators=[Optional(), NumberRange(min=0, max=100)])
+    appeal_days = IntegerField(_l("Days to appeal a moderation decision"),
+                               validators=[Optional(), NumberRange(min=1, max=365)])
 
 
 class ActionForm(FlaskForm):

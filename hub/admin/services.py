@@ -49,6 +49,10 @@ class SettingsDraft:
     org_creation: str
     #: Largest resource file in MB; None keeps the current value.
     max_upload_mb: int | None = None
+    #: Pre-moderation: the first N contributions of a new account wait (0: none); None keeps.
+    new_account_holds: int | None = None
+    #: How long a moderation decision may be appealed; None keeps the current value.
+    appeal_days: int | None = None
 
 
 def update_settings(actor: Account, draft: SettingsDraft) -> InstanceSettings:
@@ -70,6 +74,11 @@ def update_settings(actor: Account, draft: SettingsDraft) -> InstanceSettings:
     if draft.max_upload_mb is not None and not 1 <= draft.max_upload_mb <= 1000:
         raise ValidationFailed(_("Give a number of megabytes between 1 and 1000."),
                                field="max_upload_mb")
+    if draft.new_account_holds is not None and not 0 <= draft.new_account_holds <= 100:
+        raise ValidationFailed(_("Give a number between 0 and 100."), field="new_account_holds")
+    if draft.appeal_days is not None and not 1 <= draft.appeal_days <= 365:
+        raise ValidationFailed(_("Give a number of days between 1 and 365."),
+                               field="appeal_days")
     settings = ensure_settings()
     changes = {}
     for field in ("name", "description", "contact_email", "default_locale",
@@ -81,6 +90,11 @@ def update_settings(actor: Account, draft: SettingsDraft) -> InstanceSettings:
     if draft.max_upload_mb is not None and settings.max_upload_mb != draft.max_upload_mb:
         changes["max_upload_mb"] = draft.max_upload_mb
         settings.max_upload_mb = draft.max_upload_mb
+    for field in ("new_account_holds", "appeal_days"):
+        value = getattr(draft, field)
+        if value is not None and getattr(settings, field) != value:
+            changes[field] = value
+            setattr(settings, field, value)
     record_action(actor, "instance.settings", "instance", 1, changed=sorted(changes))
     return settings
 

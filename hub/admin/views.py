@@ -69,6 +69,9 @@ ACTION_LABELS = {
     "domain.remove": _l("removed a domain policy"),
     "domain.allowlist": _l("changed the allow-list mode"),
     "charter.publish": _l("published a new version of the charter"),
+    "word_filter.add": _l("added a word filter"),
+    "word_filter.remove": _l("removed a word filter"),
+    "org.holds_comments": _l("changed whether comments wait for approval"),
 }
 
 
@@ -106,7 +109,9 @@ def settings():
             name=form.name.data or "", description=form.description.data or "",
             contact_email=form.contact_email.data or "", default_locale=form.default_locale.data,
             registration_mode=form.registration_mode.data, org_creation=form.org_creation.data,
-            max_upload_mb=form.max_upload_mb.data)
+            max_upload_mb=form.max_upload_mb.data,
+            new_account_holds=form.new_account_holds.data,
+            appeal_days=form.appeal_days.data)
         try:
             services.update_settings(me(), draft)
             db.session.commit()

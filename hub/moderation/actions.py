@@ -345,10 +345,13 @@ def _tell_subject(row: AdminAction, target_type: str, target: Any) -> None:
     if account.status == "suspended" and account.email:
         # Notifications are for active accounts; a suspended person is told by e-mail.
         from hub.mail.services import queue_email
+        from hub.moderation.appeals import link_token
         from hub.urls import external_url
 
         queue_email(account.email, "moderation_notice", account.locale or "fr",
-                    account=account, action=row, url=external_url("moderation.my_record"))
+                    account=account, action=row,
+                    url=external_url("moderation.appeal_by_link",
+                                     token=link_token(account, row)))
         return
     notify(account, "moderation", target_type="action", target_id=row.id,
            url=local_path("moderation.my_record"), excerpt=row.reason[:300])

@@ -58,6 +58,30 @@ def may_appeal(account: Any, row: AdminAction) -> str | None:
     return None
 
 
+def link_token(account: Any, row: AdminAction) -> str:
+    """A signed link for appealing ``row`` without logging in: a suspended person cannot
+    log in, yet must be able to appeal (it lives as long as the delay to appeal)."""
+    from hub.tokens import make_token
+
+    return make_token("appeal", {"account": account.id, "action": row.id})
+
+
+def read_link(token: str) -> tuple[Any, AdminAction]:
+    """The account and the action an appeal link names, or NotFound."""
+    from hub.accounts.models import Account
+    from hub.tokens import TokenInvalid, read_token
+
+    try:
+        data = read_token("appeal", token, max_age=(appeal_days() + 1) * 86_400)
+    except TokenInvalid:
+        raise NotFound(_("This link is not valid or has expired.")) from None
+    account = db.session.get(Account, data.get("account"))
+    row = db.session.get(AdminAction, data.get("action"))
+    if account is None or row is None or account.status == "deleted":
+        raise NotFound(_("This link is not valid or has expired."))
+    return account, row
+
+
 def file_appeal(account: Any, action_id: int, text: str) -> Appeal:
     row = db.session.get(AdminAction, action_id)
     if row is None:
@@ -130,10 +154,24 @@ def decide(actor: Any, appeal: Appeal, grant: bool, decision: str) -> AdminActio
                                details={"appeal": appeal.id, "action": row.id},
                                created_at=utcnow()))
     db.session.flush()
-    if appeal.account is not None:
-        notify(appeal.account, "appeal", target_type="appeal", target_id=appeal.id,
+    account = appeal.account
+    if account is not None and account.status == "suspended":
+        _mail_decision(account, appeal, row)  # after a denial, still suspended: by e-mail
+    elif account is not None:
+        notify(account, "appeal", target_type="appeal", target_id=appeal.id,
                url=local_path("moderation.my_record"), excerpt=text[:300])
     return reversal
+
+
+def _mail_decision(account: Any, appeal: Appeal, row: AdminAction) -> None:
+    from hub.mail.services import queue_email
+    from hub.urls import external_url
+
+    if account.email:
+        queue_email(account.email, "appeal_decision", account.locale or "fr", account=account,
+                    appeal=appeal, action=row,
+                    url=external_url("moderation.appeal_by_link",
+                                     token=link_token(account, row)))
 
 
 def _reverse(actor: Any, row: AdminAction, reason: str) -> AdminAction | None:

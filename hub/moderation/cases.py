@@ -167,6 +167,8 @@ def open_case(target_type: str, target: Any, kind: str = "report") -> Moderation
         case.updated_at = now
         if kind == "report" and case.kind != "report":
             case.kind = "report"  # a held item someone reports: the report comes first
+        elif kind == "held" and case.kind == "flagged":
+            case.kind = "held"  # flagged, then held by another rule: it waits for approval
     return case
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms import BooleanField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
 
 
@@ -57,3 +58,22 @@ class AppealForm(FlaskForm):
 class DecisionForm(FlaskForm):
     decision = TextAreaField(_l("Your decision, explained (both sides read it)"),
                              validators=[Optional(), Length(max=3000)])
+
+
+class WordFilterForm(FlaskForm):
+    # No length validator: ``moderation.prevention`` says what is wrong, in one place.
+    pattern = StringField(_l("Word, phrase or regular expression"), validators=[Optional()])
+    is_regex = BooleanField(_l("This is a regular expression"))
+    effect = SelectField(_l("Effect"), choices=[
+        SelectChoice("refuse",
+                     _l("Refuse: the text is not saved and the writer reads the message")),
+        SelectChoice("hold", _l("Hold: the text waits for a moderator's approval")),
+        SelectChoice("flag",
+                     _l("Flag: the text is published and a case is opened for review")),
+    ], default="flag")
+    message = StringField(_l("Message shown when refused"), validators=[Optional()])
+
+
+class FilterTestForm(FlaskForm):
+    sample = TextAreaField(_l("Try a text against the filters"),
+                           validators=[Optional(), Length(max=5000)])

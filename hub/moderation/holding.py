@@ -25,6 +25,9 @@ def add_rule(rule: Callable[[Any, str, Any], str | None]) -> None:
 
 
 def hold_reasons(actor: Any, kind: str, obj: Any) -> list[str]:
+    from hub.moderation import prevention
+
+    prevention.install()
     reasons = []
     if getattr(actor, "limited_at", None) is not None:
         reasons.append("limited")
@@ -38,10 +41,16 @@ def hold_reasons(actor: Any, kind: str, obj: Any) -> list[str]:
 def hold_if_needed(actor: Any, kind: str, obj: Any) -> bool:
     """Hide a new contribution and queue it for approval when a rule says so (flushed);
     True when held. Call it after the row is flushed and before it is indexed or sent."""
-    from hub.moderation.cases import open_case
-
     if not hold_reasons(actor, kind, obj):
         return False
+    hold(kind, obj)
+    return True
+
+
+def hold(kind: str, obj: Any) -> None:
+    """Hide ``obj`` and put it in the queue as held for approval (flushed)."""
+    from hub.moderation.cases import open_case
+
     obj.hidden_at = utcnow()
     db.session.flush()
     if kind == "comment":
@@ -49,4 +58,3 @@ def hold_if_needed(actor: Any, kind: str, obj: Any) -> bool:
 
         count_shown(obj, -1)
     open_case(kind, obj, "held")
-    return True

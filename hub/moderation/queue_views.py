@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -17,8 +17,8 @@ from sqlalchemy import select
 
 from hub.admin.models import AdminAction
 from hub.errors import Conflict, HubError, PermissionDenied, ValidationFailed
-from hub.extensions import db, limiter
-from hub.moderation import actions, appeals, cases
+from hub.extensions import db
+from hub.moderation import actions, appeals, cases, limits
 from hub.moderation.charter import current_version
 from hub.moderation.forms import (
     ActionForm,
@@ -75,15 +75,11 @@ def _article_choices() -> list[tuple[int, str]]:
             for a in version.articles]
 
 
-def _report_limit() -> str:
-    return current_app.config["HUB_REPORT_RATE_LIMIT"]
-
-
 # -- reporting -----------------------------------------------------------------------------
 
 
 @bp.route("/report/<target_type>/<int:target_id>", methods=["GET", "POST"])
-@limiter.limit(_report_limit, methods=["POST"])
+@limits.reporting
 def report(target_type: str, target_id: int):
     if target_type not in TARGET_TYPES:
         abort(404)
@@ -336,6 +332,31 @@ def appeal_action(action_id: int):
     else:
         flash(_("Your appeal is sent: another moderator will decide."), "success")
     return redirect(url_for("moderation.my_record"))
+
+
+@bp.route("/appeal/<token>", methods=["GET", "POST"])
+def appeal_by_link(token: str):
+    """Appeal from the link of a moderation e-mail, without logging in (a suspended account
+    cannot): the signed link names the person and the decision."""
+    account, row = appeals.read_link(token)
+    form = AppealForm()
+    status = 200
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            raise PermissionDenied(_("The form expired: try again."))
+        try:
+            appeals.file_appeal(account, row.id, form.text.data or "")
+            db.session.commit()
+        except (ValidationFailed, Conflict, PermissionDenied) as exc:
+            db.session.rollback()
+            form_error(form, exc)
+            status = 400
+        else:
+            flash(_("Your appeal is sent: another moderator will decide."), "success")
+            return redirect(url_for("moderation.appeal_by_link", token=token))
+    return render_template("moderation/appeal_by_link.html", account=account, row=row,
+                           appeal=appeals.appeals_of(account).get(row.id),
+                           refusal=appeals.may_appeal(account, row), form=form), status
 
 
 @bp.get("/me/reports")

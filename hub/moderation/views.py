@@ -201,6 +201,23 @@ def accept_org_rules(handle: str):
     return redirect(_back() or url_for("charter.org_rules", handle=org.handle))
 
 
+@bp.post("/@<handle>/rules/holding")
+@login_required
+def hold_org_comments(handle: str):
+    """An organisation's admins hold every outsider's comment in its spaces for approval."""
+    from hub.moderation.prevention import set_holds_comments
+
+    org = get_organisation(handle)
+    if not ConfirmForm().validate_on_submit():
+        raise PermissionDenied(_("The form expired: try again."))
+    value = request.form.get("holds_comments") == "1"
+    set_holds_comments(me(), org, value)
+    db.session.commit()
+    flash(_("Comments from people outside %(name)s now wait for approval.", name=org.name)
+          if value else _("Comments are now published at once."), "success")
+    return redirect(url_for("charter.org_rules", handle=org.handle))
+
+
 @bp.route("/@<handle>/rules/edit", methods=["GET", "POST"])
 @login_required
 def edit_org_rules(handle: str):

@@ -295,6 +295,37 @@ def test_a_suspension_refuses_login_hides_everything_and_is_reversible(app, clie
     assert "Levée" in admin_browser.get("/moderation/log").get_data(as_text=True)
 
 
+def test_a_suspended_person_appeals_from_the_emailed_link(app, client, cast, mailbox,
+                                                         run_jobs):
+    """A suspended account cannot log in: the e-mail carries a signed link to appeal."""
+    author = cast.people["author"]
+    client.post(f"/report/account/{author.id}", data={"articles": ["1"]})
+    case = db.session.scalar(select(ModerationCase))
+    as_(app, cast, "moderator").post(f"/moderation/cases/{case.id}/act",
+                                     data={"action": "suspend", "reason": "Insultes"})
+    run_jobs()
+    link = mailbox.last_link(author.email, "/appeal/")
+    page = client.get(link).get_data(as_text=True)
+    assert "Insultes" in page and "Send the appeal" in page
+    # A forged or altered link shows nothing.
+    assert client.get(link[:-3] + "abc").status_code == 404
+    assert client.get("/appeal/nothing").status_code == 404
+    empty = client.post(link, data={"text": "  "})
+    assert empty.status_code == 400 and count(Appeal) == 0
+    assert client.post(link, data={"text": "Je conteste."}).status_code == 302
+    [appeal] = db.session.scalars(select(Appeal))
+    assert appeal.account_id == author.id
+    again = client.post(link, data={"text": "Encore"})
+    assert again.status_code in (200, 400) and count(Appeal) == 1
+    assert "waiting for a decision" in client.get(link).get_data(as_text=True)
+
+    # Denied by another moderator: the person, still suspended, is told by e-mail.
+    assert as_(app, cast, "moderator2").post(f"/moderation/appeals/{appeal.id}", data={
+        "decision": "La décision est maintenue.", "grant": "0"}).status_code == 302
+    run_jobs()
+    assert "La décision est maintenue." in mailbox.to(author.email)[-1].get_content()
+
+
 def test_a_limited_account_waits_for_approval(app, cast):
     from hub.moderation.actions import ActionDraft, take_action
 

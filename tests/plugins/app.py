@@ -40,6 +40,8 @@ def base_overrides(instance: Path, database_url: str, **extra) -> dict:
         # Peers (the identity provider, later other instances) listen on loopback.
         "HUB_OUTBOUND_ALLOW_PRIVATE": True,
         "HUB_LOGIN_RATE_LIMIT": "1000 per minute",
+        "HUB_POST_RATE_LIMIT": "1000 per minute",
+        "HUB_COMMENT_RATE_LIMIT": "1000 per minute",
         "HUB_LOG_LEVEL": "WARNING",
         "RATELIMIT_KEY_PREFIX": f"test-{uuid.uuid4().hex[:10]}",
         "PAGE_CACHE_MAX_AGE": 24 * 3600,

@@ -82,6 +82,7 @@ def _environment(instance: Instance, database_url: str, secret: str, queue: str)
             "HUB_QUEUE_NAME": queue, "HUB_REDIS_URL": "", "HUB_SECRET_KEY": secret,
             "HUB_MAIL_BACKEND": "file", "HUB_OUTBOUND_ALLOW_PRIVATE": "1",
             "HUB_SWEEP_INTERVAL": "1", "HUB_LOGIN_RATE_LIMIT": "1000 per minute",
+            "HUB_POST_RATE_LIMIT": "1000 per minute", "HUB_COMMENT_RATE_LIMIT": "1000 per minute",
             "HUB_LOG_LEVEL": "INFO", **instance.settings}
 
 

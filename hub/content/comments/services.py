@@ -23,6 +23,7 @@ from hub.federation.publishing import content_changed
 from hub.models_base import utcnow
 from hub.moderation.charter import org_refusal, refusal_to_write
 from hub.moderation.holding import hold_if_needed
+from hub.moderation.prevention import screen_edit
 from hub.notifications.services import notify
 from hub.orgs.models import Membership
 from hub.sanitize import plain_text
@@ -155,6 +156,7 @@ def edit_comment(actor: Account, comment: Comment, source: str) -> None:
     comment.body_source = text
     comment.body_html = render_content(text).html
     comment.edited_at = utcnow()
+    screen_edit(actor, "comment", comment)
     sync("comment", comment)
     content_changed("comment", comment)
 

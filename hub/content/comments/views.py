@@ -22,6 +22,7 @@ from hub.content.models import Comment
 from hub.content.visibility import is_viewable
 from hub.errors import NotFound, PermissionDenied, ValidationFailed
 from hub.extensions import db
+from hub.moderation import limits
 from hub.pagecache import public_page
 from hub.views_common import form_error, me
 
@@ -107,6 +108,7 @@ def _comment_page(found: Comment, viewer: Any, form: CommentForm | None = None,
 
 
 @bp.post("/comments/<any(discussion, post, resource, event):target_type>/<int:target_id>")
+@limits.commenting
 @login_required
 def create(target_type: str, target_id: int):
     viewer = me()
@@ -131,6 +133,7 @@ def create(target_type: str, target_id: int):
 
 
 @bp.post("/comments/<int:comment_id>/reply")
+@limits.commenting
 @login_required
 def reply(comment_id: int):
     viewer = me()

@@ -25,6 +25,7 @@ from hub.extensions import db
 from hub.models_base import utcnow
 from hub.moderation.charter import require_charter
 from hub.moderation.holding import hold_if_needed
+from hub.moderation.prevention import screen_edit
 from hub.notifications.services import notify
 from hub.orgs.access import may, refusal
 from hub.orgs.models import Organisation
@@ -133,6 +134,7 @@ def edit_discussion(actor: Account, discussion: Discussion, draft: DiscussionDra
     before = discussion.visibility
     _apply(discussion, draft)
     discussion.updated_at = discussion.edited_at = utcnow()
+    screen_edit(actor, "discussion", discussion)
     if discussion.visibility != before:
         _comments_follow_visibility(discussion)
     sync("discussion", discussion)

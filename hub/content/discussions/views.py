@@ -17,6 +17,7 @@ from hub.content.editor import preview_or_save
 from hub.content.models import Discussion
 from hub.errors import PermissionDenied, ValidationFailed
 from hub.extensions import db
+from hub.moderation import limits
 from hub.orgs.models import Organisation
 from hub.orgs.queries import get_organisation
 from hub.pagecache import public_page
@@ -76,6 +77,7 @@ def _editor_page(org: Organisation, form: DiscussionForm, run, discussion=None):
 
 
 @bp.route("/@<handle>/discussions/new", methods=["GET", "POST"])
+@limits.writing
 @login_required
 def new(handle: str):
     org = get_organisation(handle)

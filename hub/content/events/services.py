@@ -26,6 +26,7 @@ from hub.federation.publishing import content_changed
 from hub.models_base import utcnow
 from hub.moderation.charter import require_charter
 from hub.moderation.holding import hold_if_needed
+from hub.moderation.prevention import screen_edit
 from hub.notifications.services import notify
 from hub.orgs.access import may, refusal
 from hub.orgs.models import Organisation
@@ -138,6 +139,7 @@ def update_event(actor: Account, event: Event, draft: EventDraft) -> None:
         raise _refuse()
     _apply(event, draft)
     event.updated_at = event.edited_at = utcnow()
+    screen_edit(actor, "event", event)
     sync("event", event)
     content_changed("event", event)
 

@@ -21,6 +21,7 @@ from hub.content.events.timing import format_day, format_span, osm_url
 from hub.content.models import Event
 from hub.errors import PermissionDenied, ValidationFailed
 from hub.extensions import db
+from hub.moderation import limits
 from hub.orgs.models import Organisation
 from hub.orgs.queries import get_organisation
 from hub.pagecache import public_page
@@ -96,6 +97,7 @@ def _editor_page(org: Organisation, form: EventForm, run, event=None):
 
 
 @bp.route("/@<handle>/events/new", methods=["GET", "POST"])
+@limits.writing
 @login_required
 def new(handle: str):
     org = get_organisation(handle)

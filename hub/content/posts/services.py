@@ -34,6 +34,7 @@ from hub.images import remove_image, store_image
 from hub.models_base import utcnow
 from hub.moderation.charter import require_charter
 from hub.moderation.holding import hold_if_needed
+from hub.moderation.prevention import screen_edit
 from hub.notifications.models import Notification
 from hub.notifications.services import notify
 from hub.orgs.access import may
@@ -111,6 +112,10 @@ def update_post(actor: Any, post: Post, draft: PostDraft, cover: IO[bytes] | Non
     was_published = post.status == "published"
     has_cover = cover is not None or (post.cover_path is not None and not remove_cover)
     first_publication = _apply(post, draft, now, has_cover=has_cover)
+    held = (hold_if_needed(actor, "post", post) if first_publication and post.hidden_at is None
+            else screen_edit(actor, "post", post))
+    if held:
+        first_publication = False
     post.updated_at = now
     if was_published and post.status == "published":
         post.edited_at = now

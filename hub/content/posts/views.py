@@ -24,6 +24,7 @@ from hub.content.visibility import is_viewable
 from hub.content.writing import render_content
 from hub.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from hub.extensions import db
+from hub.moderation import limits
 from hub.orgs.models import Organisation
 from hub.orgs.queries import get_organisation
 from hub.pagecache import public_page
@@ -124,6 +125,7 @@ def _preview(form: PostForm, org: Organisation, post: Post | None):
 
 
 @bp.route("/@<handle>/news/new", methods=["GET", "POST"])
+@limits.writing
 @login_required
 def new(handle: str):
     org = get_organisation(handle)

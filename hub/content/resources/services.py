@@ -36,6 +36,7 @@ from hub.federation.publishing import content_changed
 from hub.models_base import utcnow
 from hub.moderation.charter import require_charter
 from hub.moderation.holding import hold_if_needed
+from hub.moderation.prevention import refuse_if_filtered, screen_edit
 from hub.orgs.access import may, refusal
 from hub.orgs.models import Organisation
 
@@ -126,6 +127,7 @@ def share_resource(actor: Any, org: Organisation, draft: ResourceDraft,
     resource = Resource(org_id=org.id, author_id=actor.id, kind=draft.kind)
     resource.org = org
     _apply(resource, draft)
+    refuse_if_filtered(actor, "resource", resource)  # before a file is stored for nothing
     if draft.kind == "file":
         if upload is None or not upload.filename:
             raise ValidationFailed(_("Choose a file to upload."), field="file")
@@ -152,6 +154,7 @@ def update_resource(actor: Any, resource: Resource, draft: ResourceDraft,
         raise _refuse()
     old_url = resource.source_url
     _apply(resource, draft, kind=resource.kind)
+    screen_edit(actor, "resource", resource)
     if resource.kind == "file" and upload is not None and upload.filename:
         stored = files.store_upload(upload.stream, upload.filename, files_folder(),
                                     upload_limit_bytes())

@@ -48,6 +48,7 @@ from hub.content.visibility import is_viewable
 from hub.content.writing import render_content
 from hub.errors import Conflict, PermissionDenied, ValidationFailed
 from hub.extensions import db
+from hub.moderation import limits
 from hub.orgs.models import Organisation
 from hub.orgs.queries import get_organisation
 from hub.pagecache import public_page
@@ -281,6 +282,7 @@ def _upload(form: ResourceForm) -> services.Upload | None:
 
 
 @bp.route("/@<handle>/library/new", methods=["GET", "POST"])
+@limits.writing
 @login_required
 def new(handle: str):
     org = get_organisation(handle)
