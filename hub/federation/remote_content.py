@@ -31,11 +31,14 @@ from werkzeug.exceptions import HTTPException
 from hub.content.models import Comment, Discussion
 from hub.content.search.index import MAX_BODY_CHARS, remove, sync
 from hub.content.themes import theme_slug
+from hub.errors import ValidationFailed
 from hub.extensions import db
 from hub.federation.models import REMOTE_KINDS, Follow, RemoteActor, RemoteObject
 from hub.federation.object_parser import CONTENT_TYPES, ParsedObject
 from hub.federation.parsers import host_of
 from hub.models_base import utcnow
+from hub.moderation.holding import hold_if_needed
+from hub.moderation.prevention import refuse_if_filtered, screen_edit
 from hub.sanitize import clean_html, plain_text
 
 MAX_HTML = 100_000
@@ -150,6 +153,10 @@ def add_remote_comment(actor: RemoteActor, obj: ParsedObject, kind: str, target:
         root_id=parent.root_id if parent else None,
         depth=parent.depth + 1 if parent else 0,
         body_source="", body_html=html, created_at=_published(obj, now))
+    try:
+        refuse_if_filtered(actor, "comment", comment)  # before anything is stored
+    except ValidationFailed as exc:
+        raise Refused(f"refused by a word filter: {exc.message}"[:200]) from None
     db.session.add(comment)
     db.session.flush()
     if parent is None:
@@ -160,9 +167,12 @@ def add_remote_comment(actor: RemoteActor, obj: ParsedObject, kind: str, target:
         target.comment_count = Discussion.comment_count + 1
         target.last_activity_at = now
     db.session.flush()
-    _notify(comment, actor, obj, target, parent)
+    held = hold_if_needed(actor, "comment", comment)
+    if not held:
+        _notify(comment, actor, obj, target, parent)
     sync("comment", comment)
-    _relay(comment, actor, target)
+    if not held:
+        _relay(comment, actor, target)
     return comment
 
 
@@ -341,7 +351,13 @@ def receive_update(actor: RemoteActor, obj: ParsedObject) -> str:
             raise Refused("an Update of a deleted reply")
         html = _clean(obj.content)
         if html != comment.body_html:
+            before = comment.body_html
             comment.body_html = html
+            try:
+                screen_edit(actor, "comment", comment)
+            except ValidationFailed as exc:
+                comment.body_html = before
+                raise Refused(f"refused by a word filter: {exc.message}"[:200]) from None
             comment.edited_at = utcnow()
             sync("comment", comment)
         return f"comment {comment.id} updated"

@@ -109,7 +109,12 @@ def matches(texts: Iterable[str]) -> list[Match]:
 
 
 def texts_of(kind: str, obj: Any) -> list[str]:
-    return [getattr(obj, name, "") or "" for name in TEXT_FIELDS.get(kind, ())]
+    texts = [getattr(obj, name, "") or "" for name in TEXT_FIELDS.get(kind, ())]
+    if kind == "comment" and not obj.body_source and obj.body_html:
+        from hub.sanitize import plain_text
+
+        texts.append(plain_text(obj.body_html))  # a reply from another server: HTML only
+    return texts
 
 
 def _exempt(actor: Any) -> bool:
@@ -177,11 +182,11 @@ def _new_account_rule(actor: Any, kind: str, obj: Any) -> str | None:
     from hub.admin.queries import instance_settings
 
     needed = int(getattr(instance_settings(), "new_account_holds", 0) or 0)
-    if needed <= 0 or _exempt(actor) or getattr(actor, "id", None) is None:
-        return None
+    if needed <= 0 or _exempt(actor) or getattr(obj, "author_id", None) is None:
+        return None  # replies from other servers have no local account to count
     if kind == "post" and obj.status == "draft":
         return None  # held when it is published, not while only its author sees it
-    if contributions_of(actor.id, but=(kind, obj.id)) < needed:
+    if contributions_of(obj.author_id, but=(kind, obj.id)) < needed:
         return "new account"
     return None
 
@@ -194,8 +199,10 @@ def _org_comments_rule(actor: Any, kind: str, obj: Any) -> str | None:
     org = db.session.get(Organisation, obj.org_id)
     if org is None or not org.holds_comments:
         return None
+    if obj.author_id is None:
+        return "organisation holds comments"  # a reply from another server
     member = db.session.scalar(select(Membership.id).where(
-        Membership.org_id == org.id, Membership.account_id == actor.id))
+        Membership.org_id == org.id, Membership.account_id == obj.author_id))
     return None if member else "organisation holds comments"
 
 

@@ -209,6 +209,54 @@ def test_the_author_edits_and_deletes_their_reply(client, org, alice, run_jobs):
         as_text=True)
 
 
+def _word_filter(pattern: str, effect: str) -> None:
+    from hub.moderation.models import WordFilter
+    from hub.moderation.prevention import forget_cache
+
+    db.session.add(WordFilter(pattern=pattern, effect=effect, message="Non."))
+    db.session.commit()
+    forget_cache()
+
+
+def test_word_filters_apply_to_replies_from_other_servers(client, org, alice, run_jobs):
+    from hub.moderation.models import ModerationCase
+
+    billet = make_post(org)
+    _word_filter("casino", "refuse")
+    _word_filter("bitcoin", "hold")
+    refused = send(client, run_jobs, alice, "Create", note(
+        alice, inReplyTo=post_url(org, billet), content="<p>Le <b>CASINO</b> en ligne</p>"))
+    assert refused == "ignored: refused by a word filter: Non."
+    assert comments() == []
+
+    held = note(alice, inReplyTo=post_url(org, billet), content="<p>Du Bitcoin</p>")
+    assert send(client, run_jobs, alice, "Create", held).startswith("done")
+    [comment] = comments()
+    assert comment.hidden_at is not None
+    assert "Du Bitcoin" not in client.get(f"/@{org.handle}/news/{billet.id}").get_data(
+        as_text=True)
+    [case] = db.session.scalars(select(ModerationCase))
+    assert (case.kind, case.target_id) == ("held", comment.id)
+
+    # An edit that brings a refused word is refused too and changes nothing.
+    fine = note(alice, inReplyTo=post_url(org, billet), content="<p>Bonjour</p>")
+    send(client, run_jobs, alice, "Create", fine)
+    edited = send(client, run_jobs, alice, "Update", {**fine, "content": "<p>casino</p>"})
+    assert edited == "ignored: refused by a word filter: Non."
+    db.session.expire_all()
+    assert "Bonjour" in comments()[-1].body_html
+
+
+def test_an_organisation_that_holds_comments_holds_replies_from_other_servers(
+        client, org, alice, run_jobs):
+    org.holds_comments = True
+    db.session.commit()
+    billet = make_post(org)
+    send(client, run_jobs, alice, "Create", note(alice, inReplyTo=post_url(org, billet)))
+    [comment] = comments()
+    assert comment.hidden_at is not None
+
+
 def test_another_actor_cannot_edit_or_delete_a_reply(client, org, alice, peer, run_jobs):
     billet = make_post(org)
     reply = note(alice, inReplyTo=post_url(org, billet))
