@@ -38,7 +38,8 @@ RETAG = {"h1": "h2", "h5": "h4", "h6": "h4", "s": "del"}
 _URL_RE = build_url_re(protocols=ALLOWED_PROTOCOLS)
 
 
-def _allowed_attribute(tag: str, name: str, value: str, *, local_host: str | None) -> bool:
+def _allowed_attribute(tag: str, name: str, value: str, *, local_host: str | None,
+                       proxied: bool = False) -> bool:
     if tag == "a":
         return name in {"href", "title"}
     if tag == "img":
@@ -46,6 +47,8 @@ def _allowed_attribute(tag: str, name: str, value: str, *, local_host: str | Non
             return True
         if name == "src":
             parts = urlsplit(value)
+            if proxied:  # the page shows this instance's copy: plain http may be fetched
+                return parts.scheme in {"http", "https"} and bool(parts.netloc)
             return parts.scheme == "https" or (
                 parts.scheme in {"http", ""} and local_host is not None
                 and (parts.netloc == local_host or (not parts.netloc and value.startswith("/")))
@@ -134,23 +137,50 @@ class _TagMentionFilter(html5lib_shim.Filter):
             yield {"type": "Characters", "data": text[last:]}
 
 
-def clean_html(html: str, *, local_host: str | None = None, images: bool = True) -> str:
+def clean_html(html: str, *, local_host: str | None = None, images: bool = True,
+               image_url: Callable[[str], str | None] | None = None) -> str:
     """Keep only the allow-listed markup; links get ``rel="nofollow noopener ugc"``.
 
     ``images=False`` drops every ``<img>``: HTML read from other sites (watched feeds)
-    would otherwise make visitors' browsers fetch third-party images.
+    would otherwise make visitors' browsers fetch third-party images. ``image_url`` maps
+    each image's (already allowed) address to the one to show — a copy served by this
+    instance — or to None to drop the image.
     """
-    return _clean(html[:MAX_SOURCE_CHARS * 2], local_host, images=images)
+    proxied = bool(image_url and images)
+    extra = (partial(_ImageRewriter, image_url=image_url),) if proxied else ()
+    return _clean(html[:MAX_SOURCE_CHARS * 2], local_host, images=images, extra_filters=extra,
+                  proxied=proxied)
+
+
+class _ImageRewriter(html5lib_shim.Filter):
+    """Runs after the sanitiser: every ``<img>`` left gets its address from ``image_url``
+    (or goes)."""
+
+    def __init__(self, source, *, image_url: Callable[[str], str | None]):
+        super().__init__(source)
+        self.image_url = image_url
+
+    def __iter__(self):
+        for token in super().__iter__():
+            if token.get("type") in {"StartTag", "EmptyTag"} and token.get("name") == "img":
+                attrs = dict(token.get("data") or {})
+                src = attrs.get((None, "src"), "")
+                new = self.image_url(src) if src else None
+                if new is None:
+                    continue
+                attrs[(None, "src")] = new
+                token = {**token, "data": attrs}
+            yield token
 
 
 def _clean(html: str, local_host: str | None, *, extra_filters: tuple = (),
-           images: bool = True) -> str:
+           images: bool = True, proxied: bool = False) -> str:
     # One html5lib pass: sanitise, then linkify bare URLs as a filter of the same pass
     # (bleach's separate Linker re-parses, and escapes entities inside its skip_tags
     # twice: "a &lt; b" in <code> came out as "a &amp;lt; b").
     cleaner = bleach.Cleaner(
         tags=ALLOWED_TAGS if images else ALLOWED_TAGS - {"img"},
-        attributes=partial(_allowed_attribute, local_host=local_host),
+        attributes=partial(_allowed_attribute, local_host=local_host, proxied=proxied),
         protocols=ALLOWED_PROTOCOLS,
         strip=True,
         strip_comments=True,

@@ -15,6 +15,7 @@ def register(jobs: Any) -> None:
     jobs.register_sweeper(due_activities)
     jobs.register("deliver", deliver)
     jobs.register_sweeper(due_deliveries)
-    from hub.federation.remote_media import cache_avatar
+    from hub.federation.remote_media import cache_avatar, cache_image
 
     jobs.register("cache_remote_avatar", cache_avatar)
+    jobs.register("cache_remote_image", cache_image)

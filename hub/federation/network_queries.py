@@ -66,5 +66,12 @@ def attachments_of(row: RemoteObject) -> list[dict[str, Any]]:
         found = json.loads(row.attachments or "[]")
     except ValueError:
         return []
-    return [a for a in found if isinstance(a, dict)
-            and str(a.get("url", "")).startswith(("https://", "http://"))]
+    from hub.federation.remote_media import cached_image
+
+    shown = []
+    for a in found:
+        if isinstance(a, dict) and str(a.get("url", "")).startswith(("https://", "http://")):
+            image = (cached_image(a["url"])
+                     if str(a.get("type") or "").startswith("image/") else None)
+            shown.append({**a, "image": image})  # the local copy of an image, once fetched
+    return shown

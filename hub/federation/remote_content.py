@@ -99,10 +99,13 @@ def local_target(uri: str) -> tuple[str, Any, Comment | None] | None:
 # -- cleaning -------------------------------------------------------------------------------
 
 
-def _clean(html: str) -> str:
-    """Remote HTML through the one sanitiser, images dropped: a visitor's browser never
-    loads a file from another server."""
-    return clean_html(html[:MAX_HTML], images=False)
+def _clean(html: str, host: str) -> str:
+    """Remote HTML through the one sanitiser; its images are shown from this instance's
+    copies (``remote_media``): a visitor's browser never loads a file from another
+    server."""
+    from hub.federation.remote_media import proxy_images
+
+    return clean_html(html[:MAX_HTML], image_url=proxy_images(host))
 
 
 def _published(obj: ParsedObject, now: datetime) -> datetime:
@@ -141,7 +144,7 @@ def add_remote_comment(actor: RemoteActor, obj: ParsedObject, kind: str, target:
     refusal = _thread_refusal(kind, target, parent)
     if refusal:
         raise Refused(refusal)
-    html = _clean(obj.content)
+    html = _clean(obj.content, actor.domain)
     if not plain_text(html).strip():
         raise Refused("an empty reply")
     now = utcnow()
@@ -245,8 +248,9 @@ def _fill(row: RemoteObject, obj: ParsedObject) -> None:
     row.ap_type = obj.type[:20]
     row.url = obj.url[:2000]
     row.name = obj.name[:300]
-    row.summary_html = _clean(obj.summary)
-    row.content_html = _clean(obj.content)
+    host = host_of(obj.id)
+    row.summary_html = _clean(obj.summary, host)
+    row.content_html = _clean(obj.content, host)
     row.language = obj.language
     row.themes = _theme_string(obj.hashtags)
     from hub.federation.policies import limits_domain, rejects_media
@@ -256,6 +260,13 @@ def _fill(row: RemoteObject, obj: ParsedObject) -> None:
     row.sensitive = obj.sensitive
     row.attachments = "[]" if rejects_media(host) else json.dumps(
         [{"url": a.url, "type": a.media_type, "name": a.name} for a in obj.attachments])
+    if not rejects_media(host):
+        from hub.federation.remote_media import proxy_images
+
+        proxy = proxy_images(host)
+        for a in obj.attachments:
+            if a.media_type.startswith("image/"):
+                proxy(a.url)  # fetched into the cache, shown from there
     row.starts_at, row.ends_at = obj.starts_at, obj.ends_at
     if row.kind == "event" and row.starts_at is None:
         row.kind = "note"  # an Event without a start cannot be put in an agenda
@@ -349,7 +360,7 @@ def receive_update(actor: RemoteActor, obj: ParsedObject) -> str:
             raise Refused("an Update of another actor's reply")
         if comment.deleted_at is not None:
             raise Refused("an Update of a deleted reply")
-        html = _clean(obj.content)
+        html = _clean(obj.content, actor.domain)
         if html != comment.body_html:
             before = comment.body_html
             comment.body_html = html

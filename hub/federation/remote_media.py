@@ -1,4 +1,4 @@
-"""Remote avatars, fetched once by a job and served by the instance.
+"""Remote avatars and images, fetched once by a job and served by the instance.
 
 A visitor's browser never contacts another server: pages show a remote actor's avatar only
 from the cache (``/media/remote/<actor id>-<hash of the icon URL>.webp``), and show none
@@ -6,6 +6,10 @@ until the job has fetched it. The file is read through the one outbound client (
 guard, size limit, time-out), must be an image Pillow recognises, and is re-encoded small,
 so nothing of the original bytes is served. A new icon URL gives a new file name; domains
 whose media are rejected are never fetched.
+
+Images inside remote content and image attachments work the same way: the stored HTML
+points at ``/media/remote/images/<hash of the URL>.webp`` (at most 1280 pixels wide), which
+answers 404 until the job has fetched it.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 from flask import current_app
@@ -61,7 +66,87 @@ def wants_avatar(actor: RemoteActor) -> bool:
             and not refuses_domain(actor.domain) and not rejects_media(actor.domain))
 
 
-def _reencode(data: bytes) -> bytes:
+IMAGE_FOLDER = f"{FOLDER}/images"
+IMAGE_SIZE = (1280, 1280)
+IMAGE_MAX_BYTES = 8 * 1024 * 1024
+#: Images proxied per object: more are dropped (a page of a thousand images is an attack).
+MAX_IMAGES = 20
+
+
+def image_name(url: str) -> str:
+    digest = hashlib.sha256(url.encode()).hexdigest()[:32]
+    return f"{IMAGE_FOLDER}/{digest}.webp"
+
+
+def image_path(url: str) -> str:
+    """The local address a remote image is shown from."""
+    return f"/media/{image_name(url)}"
+
+
+def cached_image(url: str) -> str | None:
+    """The local address when the image is in the cache, else None."""
+    if not url.startswith(("https://", "http://")):
+        return None
+    name = image_name(url)
+    return f"/media/{name}" if (_media_root() / name).is_file() else None
+
+
+def proxy_images(host: str) -> Callable[[str], str | None]:
+    """For the sanitiser: each remote image of content from ``host`` becomes its local
+    copy, fetched after the commit; images of hosts whose media are rejected go."""
+    from hub.federation.policies import refuses_domain, rejects_media
+    from hub.jobs import jobs
+
+    refused = refuses_domain(host) or rejects_media(host)
+    seen: list[str] = []
+
+    def rewrite(url: str) -> str | None:
+        if refused or not url.startswith(("https://", "http://")):
+            return None
+        if url not in seen:
+            if len(seen) >= MAX_IMAGES:
+                return None
+            seen.append(url)
+            if cached_image(url) is None:
+                jobs.after_commit("cache_remote_image", url)
+        return image_path(url)
+
+    return rewrite
+
+
+def cache_image(url: str) -> None:
+    """Job: fetch, check, shrink and store a remote image (nothing on failure: the image
+    stays missing on the page, never fetched by the visitor's browser)."""
+    from urllib.parse import urlsplit
+
+    from hub.federation.client import fetch, make_session
+    from hub.federation.policies import refuses_domain, rejects_media
+
+    host = (urlsplit(url).hostname or "").lower()
+    if cached_image(url) is not None or refuses_domain(host) or rejects_media(host):
+        return
+    db.session.commit()
+    session = make_session(allow_private=current_app.config["HUB_OUTBOUND_ALLOW_PRIVATE"])
+    try:
+        response = fetch(session, "GET", url, timeout=TIMEOUT, max_bytes=IMAGE_MAX_BYTES,
+                         headers={"Accept": "image/*"})
+        if response.status_code != 200:
+            raise FetchError(f"{url[:200]} answered {response.status_code}")
+        data = _reencode(response.content, fit=False)
+    except (FetchError, ValueError, OSError, SyntaxError, UnidentifiedImageError,
+            Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        log.info("remote image %s not cached: %s", url[:200], exc)
+        return
+    finally:
+        session.close()
+    path = _media_root() / image_name(url)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".part")
+    partial.write_bytes(data)
+    partial.replace(path)
+
+
+def _reencode(data: bytes, fit: bool = True) -> bytes:
     Image.MAX_IMAGE_PIXELS = MAX_PIXELS
     with Image.open(io.BytesIO(data)) as probe:
         if probe.format not in ALLOWED_FORMATS:
@@ -72,7 +157,10 @@ def _reencode(data: bytes) -> bytes:
     with Image.open(io.BytesIO(data)) as img:
         img = ImageOps.exif_transpose(img)
         img = img.convert("RGBA" if img.mode in {"RGBA", "LA", "P"} else "RGB")
-        img = ImageOps.fit(img, SIZE)
+        if fit:
+            img = ImageOps.fit(img, SIZE)
+        else:
+            img.thumbnail(IMAGE_SIZE)
         out = io.BytesIO()
         img.save(out, "WEBP", quality=80)
         return out.getvalue()

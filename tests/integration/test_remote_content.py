@@ -102,8 +102,10 @@ def test_a_reply_to_a_post_becomes_a_comment_shown_with_its_origin(
     assert (comment.target_type, comment.target_id) == ("post", billet.id)
     assert comment.author_id is None and comment.remote_author.uri == alice
     assert comment.ap_uri == reply["id"] and comment.remote_url == f"{alice}/statuses/1"
-    for bad in ("script", "javascript:", "onclick", "tracker.example", "<img"):
+    for bad in ("script", "javascript:", "onclick", "tracker.example"):
         assert bad not in comment.body_html
+    # The image stays, shown from this instance's copy: no browser contacts the tracker.
+    assert '<img src="/media/remote/images/' in comment.body_html
     page = client.get(f"/@{org.handle}/news/{billet.id}").get_data(as_text=True)
     assert "Alice (@alice@127.0.0.1:" in page and "gras" in page
     assert "<script>alert" not in page and "onclick" not in page
@@ -613,6 +615,55 @@ def test_a_remote_avatar_is_fetched_once_and_served_from_here(client, org, peer,
         assert img.format == "WEBP" and img.size == (96, 96)
     assert Path(client.application.config["HUB_MEDIA_PATH"], src.removeprefix("/media/")
                 ).is_file()
+
+
+def test_images_in_remote_content_are_shown_from_copies_served_here(client, org, alice, peer,
+                                                                   run_jobs):
+    import io
+
+    from PIL import Image
+
+    peer.documents["/media/photo.png"] = (200, png((2000, 1000)))
+    billet = make_post(org)
+    content = (f'<p>Regardez <img src="{peer.base}/media/photo.png" alt="Le jardin"> '
+               f'<img src="data:image/png;base64,AAAA"><img src="javascript:alert(1)"></p>')
+    send(client, run_jobs, alice, "Create", note(alice, inReplyTo=post_url(org, billet),
+                                                 content=content))
+    [comment] = comments()
+    assert peer.base not in comment.body_html and "data:" not in comment.body_html
+    assert comment.body_html.count("<img") == 1 and 'alt="Le jardin"' in comment.body_html
+    src = comment.body_html.split('src="')[1].split('"')[0]
+    assert src.startswith("/media/remote/images/") and src.endswith(".webp")
+    assert peer.fetches.count("/media/photo.png") == 1  # by the job, once
+
+    page = client.get(f"/@{org.handle}/news/{billet.id}").get_data(as_text=True)
+    assert src in page and f"{peer.base}/media/photo.png" not in page
+    served = client.get(src)
+    data = served.get_data()
+    served.close()
+    with Image.open(io.BytesIO(data)) as img:
+        assert img.format == "WEBP" and img.size == (1280, 640)
+
+    # The same image in another reply is not fetched again.
+    send(client, run_jobs, alice, "Create", note(alice, inReplyTo=post_url(org, billet),
+                                                 content=content))
+    assert peer.fetches.count("/media/photo.png") == 1
+
+
+def test_images_of_a_server_whose_media_are_rejected_are_dropped(client, org, alice, peer,
+                                                                run_jobs):
+    from hub.federation.policies import set_policy
+
+    set_policy(None, "127.0.0.1", "reject_media")
+    db.session.commit()
+    peer.documents["/media/photo.png"] = (200, png())
+    billet = make_post(org)
+    send(client, run_jobs, alice, "Create", note(
+        alice, inReplyTo=post_url(org, billet),
+        content=f'<p>Texte <img src="{peer.base}/media/photo.png"></p>'))
+    [comment] = comments()
+    assert "<img" not in comment.body_html and "Texte" in comment.body_html
+    assert "/media/photo.png" not in peer.fetches
 
 
 @pytest.mark.parametrize("served", ["html", "huge", "missing"])
