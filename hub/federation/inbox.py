@@ -186,12 +186,20 @@ def _known_follow_uri(uri: str) -> bool:
 
 
 def handle_undo(activity: ParsedActivity) -> Outcome:
-    from hub.federation import follows
+    from hub.federation import follows, likes
     from hub.federation.vocab import id_of
 
     undone = activity.object
     kind = _embedded_type(undone)
     undone_id = activity.object_id
+    if kind == "Like" or (kind is None and undone_id and likes.is_like_uri(undone_id)):
+        if isinstance(undone, Mapping) and id_of(undone.get("actor")) not in (
+                None, activity.actor):
+            return _ignored("Undo of another actor's Like")
+        liked = id_of(undone.get("object")) if isinstance(undone, Mapping) else None
+        if not likes.remove_like(_remote(activity), undone_id, liked):
+            return _ignored("Undo of a like that does not exist")
+        return DONE
     if kind is None and not (undone_id and _known_follow_uri(undone_id)):
         return _ignored("Undo of something unknown")
     if kind not in (None, "Follow"):
@@ -375,7 +383,16 @@ def handle_announce(activity: ParsedActivity) -> Outcome:
 
 
 def handle_like(activity: ParsedActivity) -> Outcome:
-    return _ignored("likes are not counted here")
+    """A like of a public local item: kept once per actor and item, counted on its page."""
+    from hub.federation import likes
+
+    if not activity.object_id:
+        return _ignored("a Like of nothing")
+    try:
+        row = likes.receive_like(_remote(activity), activity.object_id, activity.id)
+    except likes.Refused as exc:
+        return _ignored(str(exc))
+    return Outcome("done", f"like of {row.object_type} {row.object_id}")
 
 
 def handle_flag(activity: ParsedActivity) -> Outcome:

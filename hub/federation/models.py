@@ -246,3 +246,26 @@ class NetworkReply(db.Model):
 
     author = relationship("Account")
     remote_object = relationship("RemoteObject")
+
+
+class Like(db.Model):
+    """A like, both ways: a remote actor's of local content (counted on its page), or a
+    local account's of content from the network (sent as ``Like``, withdrawn by ``Undo``).
+    ``actor_type`` is "remote" or "account"; ``object_type`` a local kind or "remote"."""
+
+    __tablename__ = "ap_like"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    actor_type: Mapped[str] = mapped_column(String(10))
+    actor_id: Mapped[int] = mapped_column()
+    object_type: Mapped[str] = mapped_column(String(12))
+    object_id: Mapped[int] = mapped_column()
+    #: The Like activity's id (theirs, or ours when we sent it).
+    activity_uri: Mapped[str] = mapped_column(String(2000), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("actor_type", "actor_id", "object_type", "object_id"),
+        Index("ix_ap_like_object", "object_type", "object_id"),
+        Index("ix_ap_like_activity_uri", "activity_uri"),
+    )

@@ -77,6 +77,7 @@ def _speakable(viewer) -> list:  # noqa: ANN001 - an Account or None
 
 def _item_page(object_id: int, form: ReplyForm | None = None, status: int = 200):
     from hub.federation.boosts import boosters
+    from hub.federation.likes import liked_by
 
     row = queries.get_remote_object(object_id)
     viewer = me() if current_user.is_authenticated else None
@@ -85,6 +86,7 @@ def _item_page(object_id: int, form: ReplyForm | None = None, status: int = 200)
         replies=replies.replies_to(row), may_reply=replies.may_reply(viewer),
         form=form or ReplyForm(formdata=None), confirm_form=ConfirmForm(),
         viewer_id=viewer.id if viewer is not None else None,
+        liked=liked_by(viewer, row) is not None,
         boosters=boosters(row), share_as=_speakable(viewer) if row.visibility == "public"
         else []), status
 
@@ -112,6 +114,39 @@ def reply(object_id: int):
                     address=origin_label(row.actor)), "success")
             return redirect(url_for(".item", object_id=row.id, _anchor=f"reply-{written.id}"))
     return _item_page(object_id, form=form, status=400)
+
+
+@bp.app_template_global()
+def fediverse_likes(kind: str, item_id: int) -> int:
+    """Likes a local item received from other servers (shown under it)."""
+    from hub.federation.likes import count_likes
+
+    return count_likes(kind, item_id)
+
+
+@bp.post("/network/<int:object_id>/like")
+@login_required
+def like(object_id: int):
+    """Like (or, with ``undo``, unlike) content from the network: its author is told."""
+    from hub.federation import likes
+
+    row = queries.get_remote_object(object_id)
+    if not ConfirmForm().validate_on_submit():
+        raise PermissionDenied(_("The form expired: try again."))
+    try:
+        if request.form.get("undo"):
+            likes.unlike_remote(me(), row)
+            message = _("You no longer like it.")
+        else:
+            likes.like_remote(me(), row)
+            message = _("You like it: its author is told.")
+        db.session.commit()
+    except ValidationFailed as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        flash(message, "success")
+    return redirect(url_for(".item", object_id=row.id))
 
 
 @bp.get("/network/replies/<int:reply_id>")

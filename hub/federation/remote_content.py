@@ -409,7 +409,11 @@ def _delete_comment(comment: Comment) -> None:
 
 
 def _delete_row(row: RemoteObject) -> None:
+    from hub.federation.models import Like
+
     remove("remote", [row.id])
+    db.session.execute(delete(Like).where(Like.object_type == "remote",
+                                          Like.object_id == row.id))
     db.session.delete(row)
     db.session.flush()
 
@@ -419,6 +423,12 @@ def forget_actor(actor: RemoteActor) -> None:
     ids = list(db.session.scalars(select(RemoteObject.id).where(
         RemoteObject.actor_id == actor.id)))
     remove("remote", ids)
+    from hub.federation.likes import forget_actor_likes
+    from hub.federation.models import Like
+
+    forget_actor_likes(actor)
+    db.session.execute(delete(Like).where(Like.object_type == "remote",
+                                          Like.object_id.in_(ids)))
     db.session.execute(delete(RemoteObject).where(RemoteObject.actor_id == actor.id))
     for comment in db.session.scalars(select(Comment).where(
             Comment.remote_actor_id == actor.id, Comment.deleted_at.is_(None))):

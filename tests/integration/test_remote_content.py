@@ -552,12 +552,6 @@ def test_boosts_nobody_asked_for_and_boosted_deletes_are_ignored(client, org, al
     assert db.session.scalar(select(func.count(RemoteObject.id))) == 0
 
 
-def test_likes_are_kept_and_said_to_be_ignored(client, org, alice, run_jobs):
-    billet = make_post(org)
-    assert send(client, run_jobs, alice, "Like", post_url(org, billet)) == \
-        "ignored: likes are not counted here"
-
-
 def test_the_organisation_relays_a_reply_to_its_other_followers(client, org, alice, peer,
                                                                  run_jobs):
     with serve_peer() as other:
@@ -789,3 +783,93 @@ def test_a_moderator_forwards_a_report_on_a_remote_reply_to_its_server(
     assert flag["actor"] == instance_actor_id() and flag["object"] == [alice, reply["id"]]
     assert flag["content"] == "Propos insultants"
     assert db.session.get(ModerationCase, case.id).status == "open"  # more may follow
+
+
+# -- likes ---------------------------------------------------------------------------------------
+
+
+def _likes() -> list[tuple]:
+    from hub.federation.models import Like
+
+    db.session.expire_all()
+    return [(r.actor_type, r.object_type, r.object_id) for r in db.session.scalars(
+        select(Like).order_by(Like.id))]
+
+
+def test_a_like_of_a_post_is_counted_once_and_undone(client, org, alice, run_jobs):
+    billet = make_post(org, title="Fête des semis")
+    first = activity(alice, "Like", obj=post_url(org, billet))
+    assert post(client, "/inbox", first).status_code == 202
+    run_jobs()
+    assert _likes() == [("remote", "post", billet.id)]
+    # The same like again, under another id (Mastodon re-sends): still one.
+    assert send(client, run_jobs, alice, "Like", post_url(org, billet)).startswith("done")
+    assert len(_likes()) == 1
+    page = client.get(f"/@{org.handle}/news/{billet.id}").get_data(as_text=True)
+    assert "1 like from the fediverse" in page
+
+    undo = activity(alice, "Undo", obj={"id": "http://elsewhere/x", "type": "Like",
+                                        "actor": alice, "object": post_url(org, billet)})
+    post(client, "/inbox", undo)
+    run_jobs()
+    assert _likes() == []
+    assert "like from the fediverse" not in client.get(
+        f"/@{org.handle}/news/{billet.id}").get_data(as_text=True)
+
+
+def test_an_undo_by_the_like_id_alone_removes_it(client, org, alice, run_jobs):
+    billet = make_post(org)
+    like = activity(alice, "Like", obj=post_url(org, billet))
+    post(client, "/inbox", like)
+    run_jobs()
+    assert send(client, run_jobs, alice, "Undo", like["id"]).startswith("done")
+    assert _likes() == []
+
+
+def test_likes_of_what_is_not_public_here_are_not_kept(client, org, alice, run_jobs):
+    hidden = make_post(org, visibility="members")
+    assert send(client, run_jobs, alice, "Like", post_url(org, hidden)).startswith("ignored")
+    assert send(client, run_jobs, alice, "Like", "http://localhost/@collectif/news/999999"
+                ).startswith("ignored")
+    assert send(client, run_jobs, alice, "Like", "https://elsewhere.example/x").startswith(
+        "ignored")
+    assert _likes() == []
+
+
+def test_another_actor_cannot_undo_a_like(client, org, alice, peer, run_jobs):
+    billet = make_post(org)
+    send(client, run_jobs, alice, "Like", post_url(org, billet))
+    with serve_peer() as other:
+        carol = other.actor("carol", OTHER_KEY)
+        outcome = send(client, run_jobs, carol, "Undo", {
+            "type": "Like", "actor": alice, "object": post_url(org, billet)}, key=OTHER_KEY)
+    assert outcome.startswith("ignored")
+    assert len(_likes()) == 1
+
+
+def test_a_member_likes_content_from_the_network_and_unlikes_it(
+        client, org, alice, peer, run_jobs, make_account, login):
+    follow(org, alice)
+    doc = article(alice)
+    send(client, run_jobs, alice, "Create", doc)
+    kept = db.session.scalar(select(RemoteObject))
+    peer.received.clear()
+    assert client.post(f"/network/{kept.id}/like", data={}).status_code == 302  # to log in
+    assert _likes() == []
+
+    zoe = make_account("zoe")
+    login(zoe)
+    assert client.post(f"/network/{kept.id}/like", data={}).status_code == 302
+    assert client.post(f"/network/{kept.id}/like", data={}).status_code == 302  # once
+    assert _likes() == [("account", "remote", kept.id)]
+    assert "Liked — undo" in client.get(f"/network/{kept.id}").get_data(as_text=True)
+    run_jobs()
+    [(path, like)] = [(p, b) for p, b in peer.received if b.get("type") == "Like"]
+    assert like["actor"] == "http://localhost/@zoe" and like["object"] == doc["id"]
+
+    assert client.post(f"/network/{kept.id}/like", data={"undo": "1"}).status_code == 302
+    run_jobs()
+    [undo] = [b for _p, b in peer.received if b.get("type") == "Undo"]
+    assert undo["object"]["type"] == "Like" and undo["object"]["id"] == like["id"]
+    assert _likes() == []
+    assert client.post("/network/999999/like", data={}).status_code == 404
