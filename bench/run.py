@@ -12,7 +12,9 @@ import argparse
 import sys
 import time
 
+import d_federation
 import f1_feeds
+import i_inbox
 import p1_directory
 import p2_pages
 import p3_search
@@ -24,6 +26,8 @@ SCENARIOS = {
     "P2": p2_pages,
     "P3": p3_search,
     "F1": f1_feeds,
+    "D": d_federation,  # D1, D2, D3
+    "I": i_inbox,  # I1, I2
 }
 
 
