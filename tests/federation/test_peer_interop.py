@@ -238,3 +238,111 @@ def test_an_organisation_follows_fedify_and_keeps_its_notes(tmp_path):
                 assert "Bonjour" in response.read().decode()
     finally:
         peer.stop()
+
+
+def test_bovine_follows_an_organisation_and_is_followed_back(tmp_path):
+    """bovine (a second, unrelated server that demands signed GETs) follows a hub
+    organisation and gets its Accept; the organisation follows bovine's actor, bovine
+    accepts, and bovine's new note is kept on the hub."""
+    import json
+    import subprocess
+
+    from sqlalchemy import select
+
+    from tests.federation.test_two_instances import _seed_org
+    from tests.plugins.app import free_port
+    from tests.plugins.fedify_peer import PEERS, BovinePeer
+    from tests.plugins.instances import running_instance
+
+    peer = BovinePeer(free_port(), "bob")
+    peer.start()
+
+    def ctl(*args: str) -> str:
+        secret = (PEERS / "run" / peer.name / "secret.txt").read_text().strip()
+        done = subprocess.run(
+            [str(PEERS / "bovine" / ".venv" / "bin" / "python"),
+             str(PEERS / "bovine" / "bovine_ctl.py"), "--domain", peer.base, "--secret",
+             secret, *args], capture_output=True, text=True, timeout=60, check=False)
+        assert done.returncode == 0, done.stderr[-2000:]
+        return done.stdout
+
+    def log() -> str:
+        path = PEERS / "run" / f"{peer.name}.log"
+        return path.read_text(errors="replace")[-3000:] if path.exists() else ""
+
+    try:
+        with running_instance(tmp_path, "hub") as hub:
+            org_url = _seed_org(hub)
+            from hub.federation.models import Follow, RemoteObject
+
+            # bovine follows the organisation: the hub accepts and says so to bovine.
+            ctl("follow", org_url)
+
+            def followed_by_bovine():
+                from hub.extensions import db
+
+                return db.session.scalar(select(Follow.id).where(
+                    Follow.follower_type == "remote", Follow.followed_type == "organisation",
+                    Follow.status == "accepted"))
+
+            try:
+                hub.wait_for(followed_by_bovine, timeout=40)
+            except AssertionError as exc:
+                raise AssertionError(f"{exc}\n{log()}") from None
+
+            def bovine_got_accept() -> bool:
+                lines = [json.loads(line) for line in ctl("inbox", "--limit", "20").splitlines()
+                         if line.startswith("{")]
+                return any(item.get("type") == "Accept" for item in lines)
+
+            import time
+
+            deadline = time.monotonic() + 40
+            while not bovine_got_accept():
+                assert time.monotonic() < deadline, f"no Accept reached bovine\n{log()}"
+                time.sleep(1)
+
+            # The organisation follows bovine's actor; bovine accepts by hand.
+            with hub.context():
+                from hub.accounts.models import Account
+                from hub.extensions import db
+                from hub.federation.follows import follow_remote
+                from hub.orgs.models import Organisation
+
+                ada = db.session.scalar(select(Account).where(Account.handle == "ada"))
+                org = db.session.scalar(select(Organisation).where(
+                    Organisation.handle == "collectif"))
+                follow_remote(ada, ("organisation", org.id), peer.actor)
+                db.session.commit()
+                db.session.remove()
+
+            def following_bovine():
+                from hub.extensions import db
+
+                return db.session.scalar(select(Follow.id).where(
+                    Follow.follower_type == "organisation", Follow.status == "accepted"))
+
+            deadline = time.monotonic() + 40
+            while True:
+                ctl("accept-follows")
+                try:
+                    hub.wait_for(following_bovine, timeout=3)
+                    break
+                except AssertionError:
+                    assert time.monotonic() < deadline, f"bovine never accepted\n{log()}"
+
+            ctl("post", "Bonjour depuis bovine")
+
+            def kept():
+                from hub.extensions import db
+
+                return db.session.scalar(select(RemoteObject).where(
+                    RemoteObject.actor.has(uri=peer.actor)))
+
+            try:
+                row = hub.wait_for(kept, timeout=40)
+            except AssertionError as exc:
+                raise AssertionError(f"{exc}\n{log()}") from None
+            assert "Bonjour depuis bovine" in row.content_html
+    finally:
+        peer.stop()
