@@ -11,8 +11,9 @@ re-queues whatever is due and not done.
 attempt, with the key of the local actor that speaks) and classifies the answer:
 
 - 2xx: done; the host is healthy again.
-- 410 Gone: this delivery and every pending one to the same inbox are cancelled (a
-  personal inbox also marks its actor deleted).
+- 410 Gone: this delivery and every pending one to the same inbox are cancelled, and the
+  actors behind that inbox (its owner, or everyone on a shared inbox) are marked gone, so
+  nothing more is planned to it.
 - 429 or 503 with ``Retry-After``: wait as asked (no less than the usual back-off step, a
   day at most); not a host failure.
 - other 4xx (but 408): a permanent refusal, given up at once.
@@ -386,19 +387,20 @@ def _retry(delivery_id: int, host: str, created_at: datetime, attempts: int, err
 
 
 def _gone(inbox: str, now: datetime) -> None:
-    """410 Gone: nothing more goes to this inbox; a personal inbox's actor is gone."""
+    """410 Gone: nothing more goes to this inbox. A personal inbox's actor is gone; a shared
+    inbox that is gone takes every actor behind it (their server said so), so nothing is
+    planned to it any more — until one of them speaks to us again (fetching its actor
+    document clears the mark)."""
     db.session.execute(
         update(Delivery).where(Delivery.inbox == inbox, Delivery.status == "pending")
         .values(status="cancelled", last_error="HTTP 410 (gone)", locked_until=None,
                 done_at=now)
         .execution_options(synchronize_session=False))
-    shared = db.session.scalar(select(RemoteActor.id).where(RemoteActor.shared_inbox == inbox)
-                               .limit(1))
-    if shared is None:
-        db.session.execute(
-            update(RemoteActor).where(RemoteActor.inbox == inbox,
-                                      RemoteActor.deleted_at.is_(None))
-            .values(deleted_at=now).execution_options(synchronize_session=False))
+    db.session.execute(
+        update(RemoteActor).where((RemoteActor.inbox == inbox)
+                                  | (RemoteActor.shared_inbox == inbox),
+                                  RemoteActor.deleted_at.is_(None))
+        .values(deleted_at=now).execution_options(synchronize_session=False))
 
 
 # -- the circuit breaker ----------------------------------------------------------------

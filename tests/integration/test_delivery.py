@@ -269,6 +269,12 @@ def test_gone_cancels_every_pending_delivery_to_that_inbox(
     assert [d.status for d in deliveries(host=fine.host)] == ["done", "done"]
     assert len(fine.received) == 2
 
+    # Nothing more is planned to that shared inbox: the next post goes to the fine one only.
+    make_post(cast.org, cast.people["editor"], "Trois")
+    run_jobs()
+    assert len(deliveries(host=gone.host)) == 2 and len(gone.received) == 1
+    assert len(fine.received) == 3
+
 
 def _http_date_in(seconds: int) -> str:
     return format_datetime(datetime.now(UTC) + timedelta(seconds=seconds), usegmt=True)
