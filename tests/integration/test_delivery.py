@@ -368,11 +368,13 @@ def test_a_hanging_host_times_out_and_is_retried_later(
     follower(peer, "ana", cast.org)
     peer.hang = 3
     make_post(cast.org, cast.people["editor"])
-    started = time.monotonic()
     run_jobs()
 
-    assert time.monotonic() - started < 2.9
+    # Given up at the 1 s time-out, not after the 3 s hang (said by the error, not a clock:
+    # the machines are shared and a wall-clock bound is flaky).
     [row] = deliveries()
+    assert "timed out" in row.last_error.lower() or "timeout" in row.last_error.lower(), \
+        row.last_error
     assert row.status == "pending" and row.attempts == 1
     assert row.next_attempt_at > utcnow() + timedelta(seconds=40)
     assert db.session.get(RemoteHost, peer.host).failures == 1
