@@ -18,6 +18,7 @@ from sqlalchemy import delete, func, select
 
 from hub.errors import PermissionDenied, ValidationFailed
 from hub.extensions import db
+from hub.federation.follows import _inbox  # a person's own inbox first, as for follows
 from hub.federation.models import Like, RemoteActor, RemoteObject
 from hub.federation.vocab import AS_CONTEXT
 from hub.models_base import utcnow
@@ -30,20 +31,29 @@ class Refused(Exception):
     """A Like that is not kept (said as the activity's outcome)."""
 
 
+def _liked_item(object_uri: str) -> tuple[str, Any, Any] | None:
+    """(kind, item, its thread's target) for a local URI: a comment, or the target itself."""
+    from hub.federation.remote_content import local_target
+
+    found = local_target(object_uri)
+    if found is None:
+        return None
+    kind, target, comment = found
+    return ("comment", comment, target) if comment is not None else (kind, target, target)
+
+
 # -- in -----------------------------------------------------------------------------------
 
 
 def receive_like(remote: RemoteActor, object_uri: str, activity_uri: str) -> Like:
-    from hub.federation.remote_content import local_target
     from hub.federation.snapshots import servable
 
-    found = local_target(object_uri)
+    found = _liked_item(object_uri)
     if found is None:
         raise Refused("a like of something that is not ours")
-    kind, target, comment = found
-    item_type, item = ("comment", comment) if comment is not None else (kind, target)
+    item_type, item, target = found
     if item_type not in LOCAL_KINDS or not servable(target) or (
-            comment is not None and (comment.deleted_at or comment.hidden_at)):
+            item_type == "comment" and (item.deleted_at or item.hidden_at)):
         raise Refused("a like of something that is not public here")
     row = db.session.scalar(select(Like).where(
         Like.actor_type == "remote", Like.actor_id == remote.id,
@@ -66,12 +76,9 @@ def remove_like(remote: RemoteActor, activity_uri: str | None, object_uri: str |
         if by_id:
             return True
     if object_uri:
-        from hub.federation.remote_content import local_target
-
-        found = local_target(object_uri)
+        found = _liked_item(object_uri)
         if found is not None:
-            kind, target, comment = found
-            item_type, item = ("comment", comment) if comment is not None else (kind, target)
+            item_type, item, _target = found
             return bool(db.session.execute(stmt.where(
                 Like.object_type == item_type, Like.object_id == item.id)
                 .execution_options(synchronize_session=False)).rowcount)
@@ -146,7 +153,7 @@ def like_remote(account: Any, row: RemoteObject) -> Like:
     actor_id = local_actor_id(("account", account.id))
     delivery.publish(("account", account.id),
                      like_activity(like.activity_uri, actor_id, row.uri),
-                     [author.inbox or author.shared_inbox])
+                     [_inbox(author)])
     return like
 
 
@@ -168,5 +175,5 @@ def unlike_remote(account: Any, row: RemoteObject) -> bool:
     delivery.publish(("account", account.id),
                      {"@context": AS_CONTEXT, "id": delivery.new_activity_uri(),
                       "type": "Undo", "actor": actor_id, "object": undone},
-                     [author.inbox or author.shared_inbox])
+                     [_inbox(author)])
     return True

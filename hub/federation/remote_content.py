@@ -248,25 +248,23 @@ def _fill(row: RemoteObject, obj: ParsedObject) -> None:
     row.ap_type = obj.type[:20]
     row.url = obj.url[:2000]
     row.name = obj.name[:300]
+    from hub.federation.policies import limits_domain, rejects_media
+
     host = host_of(obj.id)
     row.summary_html = _clean(obj.summary, host)
     row.content_html = _clean(obj.content, host)
     row.language = obj.language
     row.themes = _theme_string(obj.hashtags)
-    from hub.federation.policies import limits_domain, rejects_media
-
-    host = host_of(obj.id)
     row.visibility = "public" if obj.listed and not limits_domain(host) else "unlisted"
     row.sensitive = obj.sensitive
     row.attachments = "[]" if rejects_media(host) else json.dumps(
         [{"url": a.url, "type": a.media_type, "name": a.name} for a in obj.attachments])
-    if not rejects_media(host):
-        from hub.federation.remote_media import proxy_images
+    from hub.federation.remote_media import proxy_images
 
-        proxy = proxy_images(host)
-        for a in obj.attachments:
-            if a.media_type.startswith("image/"):
-                proxy(a.url)  # fetched into the cache, shown from there
+    proxy = proxy_images(host)  # does nothing for a host whose media are rejected
+    for a in obj.attachments:
+        if a.media_type.startswith("image/"):
+            proxy(a.url)  # fetched into the cache, shown from there
     row.starts_at, row.ends_at = obj.starts_at, obj.ends_at
     if row.kind == "event" and row.starts_at is None:
         row.kind = "note"  # an Event without a start cannot be put in an agenda

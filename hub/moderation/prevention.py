@@ -25,6 +25,7 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
+from hub.content.search.text import fold  # the search's folding: one rule for "no accents"
 from hub.errors import NotFound, PermissionDenied, ValidationFailed
 from hub.extensions import db
 from hub.moderation.models import WordFilter
@@ -42,12 +43,6 @@ TEXT_FIELDS = {
 }
 #: How long a process keeps the compiled filters (admins' changes clear it at once here).
 CACHE_SECONDS = 5.0
-
-
-def fold(text: str) -> str:
-    """Lower case without accents: what filters and text are compared as."""
-    decomposed = unicodedata.normalize("NFKD", text or "")
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
 
 def _strip_accents(text: str) -> str:
@@ -102,7 +97,7 @@ def forget_cache() -> None:
 
 def matches(texts: Iterable[str]) -> list[Match]:
     """The filters that ``texts`` trip, in the order admins made them."""
-    folded = "\n".join(fold(t) for t in texts if t)
+    folded = "\n".join(fold(t) for t in texts if t)  # lower case, no accents
     if not folded:
         return []
     return [match for match, compiled in _compiled() if compiled.search(folded)]
