@@ -6,6 +6,8 @@ Kept apart from ``create_app`` so the factory reads as one screen.
 from __future__ import annotations
 
 import logging
+from datetime import date
+from functools import lru_cache
 
 from flask import Flask, has_request_context, request, session
 from flask_babel import get_locale
@@ -65,6 +67,7 @@ def _bind_extensions(app: Flask) -> None:
     limiter.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     _fast_template_gettext(app)
+    _fast_date_filter(app)
     login.init_app(app)
     login.login_view = "accounts.login"
     login.login_message_category = "info"
@@ -107,6 +110,32 @@ def _fast_template_gettext(app: Flask) -> None:
         pgettext=lambda c, s: translations().upgettext(c, s),
         npgettext=lambda c, s, p, n: translations().unpgettext(c, s, p, n),
         newstyle=True)
+
+
+def _fast_date_filter(app: Flask) -> None:
+    """``dateformat`` as Flask-Babel's, but a day is formatted once per locale and format:
+    Flask-Babel looks up the locale, the time zone and the pattern at every call, which
+    cost a results page of twenty dates more than its search query."""
+    from datetime import datetime
+
+    from flask_babel import to_user_timezone
+
+    def dateformat(value: date | datetime | None, format: str = "medium") -> str:
+        if value is None:
+            return ""
+        if isinstance(value, datetime):
+            value = to_user_timezone(value).date()
+        return format_day(value, format, str(get_locale()))
+
+    app.jinja_env.filters["dateformat"] = dateformat
+
+
+@lru_cache(maxsize=4096)
+def format_day(day: date, format: str, locale: str) -> str:
+    """A day in a locale's words (pure, so cached per process)."""
+    from babel.dates import format_date
+
+    return format_date(day, format, locale=locale)
 
 
 def _sqlite_pragmas(engine: Engine) -> None:

@@ -27,8 +27,10 @@ PostgreSQL; between equal scores, newest first.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from typing import Any
 
 from flask import current_app, url_for
@@ -53,6 +55,7 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.ext.compiler import compiles
+from werkzeug.routing import BuildError
 
 from hub.content.models import Comment, SearchDocument
 from hub.content.search.text import (
@@ -138,9 +141,10 @@ def _dialect() -> str:
     return db.session.get_bind().dialect.name
 
 
-def _pg_tsquery(query: ParsedQuery) -> Any:
+def _pg_tsquery(terms: int, phrases: int) -> Any:
     """Each word: its singular and plural forms, or its French or English stem; all words
-    ANDed.
+    ANDed. Values are bound (``_pg_tsquery_values``): the expression depends only on how
+    many words and phrases there are.
 
     Words are ``\\w`` runs (``parse_query``), safe in to_tsquery; phrases go through
     phraseto_tsquery, which parses nothing, on the words as written. No prefix (``:*``):
@@ -148,18 +152,29 @@ def _pg_tsquery(query: ParsedQuery) -> Any:
     """
     fold = func.hub_search_fold  # as the index folds: unaccent also turns "œ" into "oe"
     parts = []
-    for word in query.terms:
-        forms = " | ".join(word_forms(word))
-        parts.append(func.to_tsquery("simple", fold(forms))
+    for index in range(terms):
+        word = bindparam(f"word_{index}", type_=String)
+        parts.append(func.to_tsquery("simple", fold(bindparam(f"forms_{index}", type_=String)))
                      .op("||")(func.plainto_tsquery("french", fold(word)))
                      .op("||")(func.plainto_tsquery("english", fold(word))))
-    for phrase in query.phrases:
+    for index in range(phrases):
         # Only the words as written carry positions (stems are stored stripped).
-        parts.append(func.phraseto_tsquery("simple", fold(" ".join(phrase))))
+        parts.append(func.phraseto_tsquery(
+            "simple", fold(bindparam(f"phrase_{index}", type_=String))))
     combined = parts[0]
     for part in parts[1:]:
         combined = combined.op("&&")(part)
     return combined
+
+
+def _pg_tsquery_values(query: ParsedQuery) -> dict[str, str]:
+    values = {}
+    for index, word in enumerate(query.terms):
+        values[f"forms_{index}"] = " | ".join(word_forms(word))
+        values[f"word_{index}"] = word
+    for index, phrase in enumerate(query.phrases):
+        values[f"phrase_{index}"] = " ".join(phrase)
+    return values
 
 
 _FTS = table("search_document_fts", column("rowid"))
@@ -170,8 +185,18 @@ _FTS_KEY = column("fts_key", Integer, _selectable=SearchDocument.__table__)
 _NEWEST = (SearchDocument.sort_at.desc(), SearchDocument.id.desc())
 
 
-#: A date filter as instants (from, until), either None.
-_Dates = tuple[datetime | None, datetime | None]
+@dataclass(frozen=True)
+class _Shape:
+    """Which filters a search uses. Statements are built once per shape with every value
+    bound: building one costs several times what SQLite takes to run it."""
+
+    members: bool = False
+    kinds: bool = False
+    org: bool = False
+    language: bool = False
+    theme: bool = False
+    since: bool = False
+    until: bool = False
 
 
 @dataclass(frozen=True)
@@ -187,18 +212,9 @@ def _fts_key_of(moment: datetime) -> int:
     return math.floor(moment.timestamp()) * 1_000_000_000
 
 
-def _sqlite_candidates(query: ParsedQuery, conditions: list[ColumnElement[bool]],
-                       limit: int, ranked: bool, dates: _Dates) -> list[_Candidate]:
-    """The ``limit`` newest matches, in one pass over the FTS5 doclist.
-
-    FTS5 walks a word's doclist in rowid order (``fts_key``: date, then id) and stops at
-    the limit, so a word found in most documents costs no more than a rare one.
-    Relevance is computed from counts of matches in each candidate (``text.relevance``):
-    bm25() would first count every match of every word in the whole index. The join is
-    forced (CROSS JOIN) to start from the full-text index: started from
-    ``search_document`` (an organisation filter, say), SQLite would run the MATCH again
-    for every row.
-    """
+@lru_cache(maxsize=256)
+def _sqlite_statement(shape: _Shape, ranked: bool) -> Any:
+    """See ``_sqlite_candidates``; bound: ``fts_match``, ``limit``, the filters' values."""
     if ranked:
         # highlight() wraps each match in one \x01; the length it adds counts the matches,
         # found by the index's own tokenizer, without sending the text here.
@@ -216,18 +232,38 @@ def _sqlite_candidates(query: ParsedQuery, conditions: list[ColumnElement[bool]]
     # Dates bound the rowid too: FTS5 then seeks to them instead of reading past every
     # newer match (the filter on sort_at stays, the key being to the second only).
     bounds = []
-    if dates[0] is not None:
-        bounds.append(_FTS.c.rowid >= _fts_key_of(dates[0]))
-    if dates[1] is not None:
-        bounds.append(_FTS.c.rowid < _fts_key_of(dates[1]) + 1_000_000_000)
-    rows = db.session.execute(
-        select(SearchDocument.id, sort_at, *counts)
-        .select_from(_CrossJoin(_FTS, SearchDocument.__table__, _FTS.c.rowid == _FTS_KEY))
-        .where(text("search_document_fts MATCH :fts_match").bindparams(
-            bindparam("fts_match", fts5_match(query))), *bounds, *conditions)
-        .order_by(_FTS.c.rowid.desc()).limit(limit))
-    return [_Candidate(row[0], row[1], relevance(row[2], row[3], row[4]) if ranked else 0.0)
-            for row in rows]
+    if shape.since:
+        bounds.append(_FTS.c.rowid >= bindparam("low_key", type_=Integer))
+    if shape.until:
+        bounds.append(_FTS.c.rowid < bindparam("high_key", type_=Integer))
+    return (select(SearchDocument.id, sort_at, *counts)
+            .select_from(_CrossJoin(_FTS, SearchDocument.__table__, _FTS.c.rowid == _FTS_KEY))
+            .where(text("search_document_fts MATCH :fts_match"), *bounds,
+                   *_conditions(shape))
+            .order_by(_FTS.c.rowid.desc()).limit(bindparam("limit", type_=Integer)))
+
+
+def _sqlite_candidates(query: ParsedQuery, shape: _Shape, values: dict[str, Any],
+                       limit: int, ranked: bool) -> list[_Candidate]:
+    """The ``limit`` newest matches, in one pass over the FTS5 doclist.
+
+    FTS5 walks a word's doclist in rowid order (``fts_key``: date, then id) and stops at
+    the limit, so a word found in most documents costs no more than a rare one.
+    Relevance is computed from counts of matches in each candidate (``text.relevance``):
+    bm25() would first count every match of every word in the whole index. The join is
+    forced (CROSS JOIN) to start from the full-text index: started from
+    ``search_document`` (an organisation filter, say), SQLite would run the MATCH again
+    for every row.
+    """
+    values = dict(values, fts_match=fts5_match(query), limit=limit)
+    if shape.since:
+        values["low_key"] = _fts_key_of(values["since"])
+    if shape.until:
+        values["high_key"] = _fts_key_of(values["until"]) + 1_000_000_000
+    rows = db.session.connection().execute(_sqlite_statement(shape, ranked), values)
+    if not ranked:
+        return [_Candidate(row[0], row[1], 0.0) for row in rows]
+    return [_Candidate(row[0], row[1], relevance(row[2], row[3], row[4])) for row in rows]
 
 
 class _CrossJoin(Join):
@@ -244,7 +280,35 @@ def _compile_cross_join(element: _CrossJoin, compiler: Any, **kw: Any) -> str:
             f"{compiler.process(element.onclause, **kw)}")
 
 
-def _pg_candidates(query: ParsedQuery, conditions: list[ColumnElement[bool]],
+@lru_cache(maxsize=256)
+def _pg_statement(shape: _Shape, ranked: bool, terms: int, phrases: int) -> Any:
+    """See ``_pg_candidates``; bound: ``limit``, ``window``, ``enough``, the words
+    (``_pg_tsquery_values``) and the filters' values."""
+    vector = literal_column("search_document.search_vector")
+    tsquery = _pg_tsquery(terms, phrases)
+    conditions = _conditions(shape)
+    limit = bindparam("limit", type_=Integer)
+    window = (select(SearchDocument.id, SearchDocument.sort_at, vector.label("v"))
+              .where(*conditions).order_by(*_NEWEST)
+              .limit(bindparam("window", type_=Integer)).subquery("window"))
+    recent_score = func.ts_rank(window.c.v, tsquery) if ranked else literal_column("0.0")
+    recent = (select(window.c.id, window.c.sort_at, recent_score.label("score"))
+              .where(window.c.v.op("@@")(tsquery))
+              .order_by(window.c.sort_at.desc(), window.c.id.desc()).limit(limit)
+              .cte("recent").prefix_with("MATERIALIZED"))
+    score = func.ts_rank(vector, tsquery) if ranked else literal_column("0.0")
+    too_few = (select(func.count()).select_from(recent).scalar_subquery()
+               < bindparam("enough", type_=Integer))
+    older = (select(SearchDocument.id, SearchDocument.sort_at, score.label("score"))
+             .where(vector.op("@@")(tsquery), *conditions, too_few)
+             .cte("older").prefix_with("MATERIALIZED"))
+    return union_all(
+        select(recent.c.id, recent.c.sort_at, recent.c.score),
+        select(older.c.id, older.c.sort_at, older.c.score)
+        .order_by(older.c.sort_at.desc(), older.c.id.desc()).limit(limit))
+
+
+def _pg_candidates(query: ParsedQuery, shape: _Shape, values: dict[str, Any],
                    limit: int, enough: int, ranked: bool) -> list[_Candidate]:
     """The newest ``limit`` matches (by ``sort_at``), bounded whatever the word.
 
@@ -257,37 +321,22 @@ def _pg_candidates(query: ParsedQuery, conditions: list[ColumnElement[bool]],
     for words rare among recent documents, so usually rare: its cost grows with the
     matches of a word that was common long ago and not since.
     """
-    vector = literal_column("search_document.search_vector")
-    tsquery = _pg_tsquery(query)
-    window = (select(SearchDocument.id, SearchDocument.sort_at, vector.label("v"))
-              .where(*conditions).order_by(*_NEWEST)
-              .limit(max(RECENT_WINDOW, limit)).subquery("window"))
-    recent_score = func.ts_rank(window.c.v, tsquery) if ranked else literal_column("0.0")
-    recent = (select(window.c.id, window.c.sort_at, recent_score.label("score"))
-              .where(window.c.v.op("@@")(tsquery))
-              .order_by(window.c.sort_at.desc(), window.c.id.desc()).limit(limit)
-              .cte("recent").prefix_with("MATERIALIZED"))
-    score = func.ts_rank(vector, tsquery) if ranked else literal_column("0.0")
-    too_few = select(func.count()).select_from(recent).scalar_subquery() < enough
-    older = (select(SearchDocument.id, SearchDocument.sort_at, score.label("score"))
-             .where(vector.op("@@")(tsquery), *conditions, too_few)
-             .cte("older").prefix_with("MATERIALIZED"))
-    rows = db.session.execute(union_all(
-        select(recent.c.id, recent.c.sort_at, recent.c.score),
-        select(older.c.id, older.c.sort_at, older.c.score)
-        .order_by(older.c.sort_at.desc(), older.c.id.desc()).limit(limit)))
+    statement = _pg_statement(shape, ranked, len(query.terms), len(query.phrases))
+    rows = db.session.connection().execute(statement, dict(
+        values, **_pg_tsquery_values(query), limit=limit,
+        window=max(RECENT_WINDOW, limit), enough=enough))
     candidates = {row[0]: _Candidate(row[0], row[1], float(row[2])) for row in rows}
     return sorted(candidates.values(), key=lambda c: (c.sort_at, c.id), reverse=True)[:limit]
 
 
-def _candidates(query: ParsedQuery, conditions: list[ColumnElement[bool]], limit: int,
-                enough: int, ranked: bool, dates: _Dates = (None, None)) -> list[_Candidate]:
+def _candidates(query: ParsedQuery, shape: _Shape, values: dict[str, Any], limit: int,
+                enough: int, ranked: bool) -> list[_Candidate]:
     if _dialect() == "postgresql":
-        return _pg_candidates(query, conditions, limit, enough, ranked)
-    return _sqlite_candidates(query, conditions, limit, ranked, dates)
+        return _pg_candidates(query, shape, values, limit, enough, ranked)
+    return _sqlite_candidates(query, shape, values, limit, ranked)
 
 
-def _dates(filters: SearchFilters) -> _Dates:
+def _dates(filters: SearchFilters) -> tuple[datetime | None, datetime | None]:
     """The filter's dates as instants: from the start of the first day to the start of
     the day after the last (exclusive)."""
     return (_day_start(filters.date_from) if filters.date_from else None,
@@ -297,37 +346,57 @@ def _dates(filters: SearchFilters) -> _Dates:
 # -- filters --------------------------------------------------------------------------------
 
 
-def _visible(viewer: Any) -> ColumnElement[bool]:
-    orgs = member_org_ids(viewer)
-    members = (and_(SearchDocument.visibility == "members", SearchDocument.org_id.in_(orgs))
-               if orgs else false())
-    return or_(SearchDocument.visibility == "public", members)
-
-
 def _day_start(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=UTC)
 
 
-def _conditions(filters: SearchFilters, viewer: Any,
-                org_id: int | None) -> list[ColumnElement[bool]]:
-    """Everything but the match itself (each engine places that where it is cheapest)."""
-    conditions = [_visible(viewer)]
+def _filters(filters: SearchFilters, viewer: Any,
+             org_id: int | None) -> tuple[_Shape, dict[str, Any]]:
+    """The shape of the search and the values its statement binds."""
+    values: dict[str, Any] = {}
+    orgs = member_org_ids(viewer)
+    if orgs:
+        values["member_orgs"] = sorted(orgs)
     kinds = [k for k in filters.kinds if k in KINDS]
     if kinds:
-        conditions.append(SearchDocument.kind.in_(kinds))
+        values["kinds"] = kinds
     if org_id is not None:
-        conditions.append(SearchDocument.org_id == org_id)
+        values["org_id"] = org_id
     if filters.language:
-        conditions.append(SearchDocument.language == filters.language)
+        values["language"] = filters.language
     slug = theme_slug(filters.theme) if filters.theme else ""
     if slug:
-        padded = literal_column("' '") + SearchDocument.themes + literal_column("' '")
-        conditions.append(padded.like(f"% {slug} %"))
+        values["theme_like"] = f"% {slug} %"
     since, until = _dates(filters)
     if since is not None:
-        conditions.append(SearchDocument.sort_at >= since)
+        values["since"] = since
     if until is not None:
-        conditions.append(SearchDocument.sort_at < until)
+        values["until"] = until
+    return _Shape(members=bool(orgs), kinds=bool(kinds), org=org_id is not None,
+                  language=bool(filters.language), theme=bool(slug),
+                  since=since is not None, until=until is not None), values
+
+
+def _conditions(shape: _Shape) -> list[ColumnElement[bool]]:
+    """Everything but the match itself (each engine places that where it is cheapest):
+    what the viewer may see, and the filters."""
+    members = (and_(SearchDocument.visibility == "members",
+                    SearchDocument.org_id.in_(bindparam("member_orgs", expanding=True)))
+               if shape.members else false())
+    conditions = [or_(SearchDocument.visibility == "public", members)]
+    if shape.kinds:
+        conditions.append(SearchDocument.kind.in_(bindparam("kinds", expanding=True)))
+    if shape.org:
+        conditions.append(SearchDocument.org_id == bindparam("org_id"))
+    if shape.language:
+        conditions.append(SearchDocument.language == bindparam("language"))
+    if shape.theme:
+        padded = literal_column("' '") + SearchDocument.themes + literal_column("' '")
+        conditions.append(padded.like(bindparam("theme_like", type_=String)))
+    if shape.since:
+        conditions.append(SearchDocument.sort_at >= bindparam("since"))
+    if shape.until:
+        conditions.append(SearchDocument.sort_at < bindparam("until"))
     return conditions
 
 
@@ -350,37 +419,42 @@ def search(filters: SearchFilters, viewer: Any) -> SearchResults:
     bound = RANKED_CANDIDATES if filters.sort == "relevance" else MAX_CANDIDATES
     if offset >= bound:
         return SearchResults(searched=True)
-    conditions = _conditions(filters, viewer, org_id)
+    shape, values = _filters(filters, viewer, org_id)
     wanted = offset + PAGE_SIZE + 1
     if filters.sort == "relevance":
-        candidates = _candidates(query, conditions, RANKED_CANDIDATES, wanted, ranked=True,
-                                 dates=_dates(filters))
+        candidates = _candidates(query, shape, values, RANKED_CANDIDATES, wanted,
+                                 ranked=True)
     else:
         # A page's worth more on SQLite, whose index orders dates to the second only.
         limit = wanted if _dialect() == "postgresql" else wanted + PAGE_SIZE
-        candidates = _candidates(query, conditions, min(limit, MAX_CANDIDATES), wanted,
-                                 ranked=False, dates=_dates(filters))
+        candidates = _candidates(query, shape, values, min(limit, MAX_CANDIDATES), wanted,
+                                 ranked=False)
     candidates.sort(key=lambda c: (c.sort_at, c.id), reverse=True)
     if filters.sort == "relevance":
         candidates.sort(key=lambda c: -c.score)  # stable: newest first among equals
     page_ids = [c.id for c in candidates[offset:offset + PAGE_SIZE + 1]]
     rows = _load(page_ids)
-    rows.sort(key=lambda row: page_ids.index(row[0].id))
+    rows.sort(key=lambda row: page_ids.index(row.id))
     has_next = len(rows) > PAGE_SIZE and offset + PAGE_SIZE < bound
     return SearchResults(hits=_hits(rows[:PAGE_SIZE], query), has_next=has_next,
                          searched=True)
 
 
-def _with_org(statement: Any) -> Any:
-    return statement.add_columns(Organisation.handle, Organisation.name).outerjoin(
-        Organisation, Organisation.id == SearchDocument.org_id)
+_DOC = SearchDocument.__table__.c
+#: Built once: building a statement costs more than running it (SQLite answers a page's
+#: twenty rows in 50 µs).
+_LOAD = (select(_DOC.id, _DOC.kind, _DOC.object_id, _DOC.org_id, _DOC.title, _DOC.body,
+                _DOC.sort_at, Organisation.handle, Organisation.name.label("org_name"))
+         .outerjoin(Organisation, Organisation.id == _DOC.org_id)
+         .where(_DOC.id.in_(bindparam("ids", expanding=True))))
 
 
-def _load(ids: list[int]) -> list[tuple[SearchDocument, str | None, str | None]]:
+def _load(ids: list[int]) -> list[Any]:
+    """The documents of a page, as plain rows (mapping twenty entities costs more than
+    the query): id, kind, object_id, org_id, title, body, sort_at, handle, org_name."""
     if not ids:
         return []
-    return list(db.session.execute(
-        _with_org(select(SearchDocument)).where(SearchDocument.id.in_(ids))).all())
+    return list(db.session.connection().execute(_LOAD, {"ids": ids}).all())
 
 
 # -- URLs, in batch --------------------------------------------------------------------------
@@ -388,10 +462,18 @@ def _load(ids: list[int]) -> list[tuple[SearchDocument, str | None, str | None]]
 
 class ItemUrls:
     """Builds item URLs from each endpoint's rule, so it works whatever the argument is
-    called (``post_id``, ``id``…) and gives None while an endpoint does not exist yet."""
+    called (``post_id``, ``id``…) and gives None while an endpoint does not exist yet.
+
+    Each endpoint is built once with marker values, then filled in by string replacement:
+    a results page links forty items, and ``url_for`` costs more than the search query.
+    """
+
+    _ID_MARK = "9876543219876"
+    _HANDLE_MARK = "hubhandlemark"
 
     def __init__(self) -> None:
         self._arguments: dict[str, tuple[str, ...] | None] = {}
+        self._templates: dict[str, str | None] = {}
 
     def _rule_arguments(self, endpoint: str) -> tuple[str, ...] | None:
         if endpoint not in self._arguments:
@@ -400,6 +482,16 @@ class ItemUrls:
             self._arguments[endpoint] = tuple(sorted(rules[0].arguments)) if rules else None
         return self._arguments[endpoint]
 
+    def _template(self, endpoint: str, arguments: tuple[str, ...]) -> str | None:
+        if endpoint not in self._templates:
+            values = {name: self._HANDLE_MARK if name == "handle" else int(self._ID_MARK)
+                      for name in arguments}
+            try:
+                self._templates[endpoint] = url_for(endpoint, **values)
+            except BuildError:  # a converter refused a marker: build each URL instead
+                self._templates[endpoint] = None
+        return self._templates[endpoint]
+
     def item(self, kind: str, object_id: int, handle: str | None) -> str | None:
         endpoint = KIND_ENDPOINTS.get(kind)
         if endpoint is None:
@@ -407,22 +499,26 @@ class ItemUrls:
         arguments = self._rule_arguments(endpoint)
         if arguments is None:
             return None
-        values: dict[str, Any] = {}
-        for name in arguments:
-            if name == "handle":
-                if not handle:
-                    return None
-                values[name] = handle
-            else:
-                values[name] = object_id
+        if "handle" in arguments and not handle:
+            return None
+        template = self._template(endpoint, arguments)
+        if template is not None and (handle is None or _PLAIN_HANDLE.fullmatch(handle)):
+            url = template.replace(self._ID_MARK, str(object_id))
+            return url.replace(self._HANDLE_MARK, handle) if handle else url
+        values: dict[str, Any] = {name: handle if name == "handle" else object_id
+                                  for name in arguments}
         return url_for(endpoint, **values)
 
 
-def _hits(rows: list[tuple[SearchDocument, str | None, str | None]],
-          query: ParsedQuery) -> list[SearchHit]:
+#: Handles that appear in a URL as they are (anything else is left to ``url_for``).
+_PLAIN_HANDLE = re.compile(r"[A-Za-z0-9_]+")
+
+
+def _hits(rows: list[Any], query: ParsedQuery) -> list[SearchHit]:
+    """Rows of ``_load`` as results: URLs, comment contexts and origins in batch."""
     urls = ItemUrls()
     words = query.words
-    comment_ids = [doc.object_id for doc, _h, _n in rows if doc.kind == "comment"]
+    comment_ids = [row.object_id for row in rows if row.kind == "comment"]
     targets: dict[int, tuple[str, int]] = {}
     target_titles: dict[tuple[str, int], str] = {}
     if comment_ids:
@@ -434,25 +530,26 @@ def _hits(rows: list[tuple[SearchDocument, str | None, str | None]],
                 select(SearchDocument.kind, SearchDocument.object_id, SearchDocument.title)
                 .where(tuple_(SearchDocument.kind, SearchDocument.object_id)
                        .in_(list(set(targets.values())))))}
-    origins = _remote_origins([doc.object_id for doc, _h, _n in rows if doc.kind == "remote"])
+    origins = _remote_origins([row.object_id for row in rows if row.kind == "remote"])
     hits = []
-    for doc, handle, org_name in rows:
+    for row in rows:
+        kind, object_id, handle, org_name = row.kind, row.object_id, row.handle, row.org_name
         context = ""
-        if doc.kind == "comment":
-            target = targets.get(doc.object_id)
+        if kind == "comment":
+            target = targets.get(object_id)
             url = None
             if target is not None:
                 base = urls.item(target[0], target[1], handle)
-                url = f"{base}#comment-{doc.object_id}" if base else None
+                url = f"{base}#comment-{object_id}" if base else None
                 context = target_titles.get(target, "")
         else:
-            url = urls.item(doc.kind, doc.object_id, handle)
-        org_url = urls.item("organisation", doc.org_id, handle) if handle else None
-        if doc.kind == "remote" and doc.object_id in origins:
-            org_name, org_url = origins[doc.object_id]
+            url = urls.item(kind, object_id, handle)
+        org_url = urls.item("organisation", row.org_id, handle) if handle else None
+        if kind == "remote" and object_id in origins:
+            org_name, org_url = origins[object_id]
         hits.append(SearchHit(
-            kind=doc.kind, object_id=doc.object_id, title=highlight(doc.title, words),
-            url=url, snippet=snippet(doc.body, words), date=doc.sort_at,
+            kind=kind, object_id=object_id, title=highlight(row.title, words),
+            url=url, snippet=snippet(row.body, words), date=row.sort_at,
             org_name=org_name or "", org_url=org_url, context=context))
     return hits
 

@@ -11,7 +11,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 #: Words kept from a query: more only slows the engine without narrowing much.
 MAX_TERMS = 8
@@ -152,6 +152,7 @@ def relevance(title_hits: int, body_hits: int, length: int) -> float:
     return hits * (_K1 + 1) / (hits + norm) if hits > 0 else 0.0
 
 
+@lru_cache(maxsize=256)
 def _highlight_re(words: tuple[str, ...]) -> re.Pattern[str] | None:
     """Words of the folded text that match a query word: same start, as the engine's
     prefix and stem matching do ("ecologie" marks "écologiques")."""
@@ -179,9 +180,59 @@ def _folded_with_positions(text: str) -> tuple[str, list[int] | None]:
     return "".join(out), positions
 
 
+#: Blocks whose characters ``_direct_re`` handles: Latin (Basic to Extended-B), general
+#: punctuation (’ « » and the narrow no-break space of French typography), currencies.
+_DIRECT_BLOCKS = ((0x0000, 0x024F), (0x2000, 0x206F), (0x20A0, 0x20CF))
+
+
+@lru_cache(maxsize=1)
+def _latin_tables() -> tuple[dict[str, str], re.Pattern[str]]:
+    """For text in ``_DIRECT_BLOCKS``: each folded letter's class of the characters that
+    fold to it ("e" → "[eEéÉèÈ…]"), and a pattern that finds what the classes cannot
+    handle (characters of other blocks, and those that fold to none or several: "Ĳ",
+    "¼", "…")."""
+    groups: dict[str, list[str]] = {}
+    uneven = []
+    for first, last in _DIRECT_BLOCKS:
+        for code in range(first, last + 1):
+            char = chr(code)
+            folded = fold_char(char)
+            if len(folded) == 1:
+                groups.setdefault(folded, []).append(char)
+            else:
+                uneven.append(char)
+    classes = {letter: "[" + "".join(re.escape(c) for c in chars) + "]"
+               for letter, chars in groups.items() if len(chars) > 1}
+    outside = "".join(f"\\U{first:08x}-\\U{last:08x}" for first, last in _DIRECT_BLOCKS)
+    unhandled = re.compile(f"[^{outside}]|[{''.join(re.escape(c) for c in uneven)}]")
+    return classes, unhandled
+
+
+@lru_cache(maxsize=256)
+def _direct_re(words: tuple[str, ...]) -> re.Pattern[str] | None:
+    """``_highlight_re`` for unfolded Latin text: each letter matches every character that
+    folds to it, so the text is searched as it is (folding it costs more than the search)."""
+    classes, _uneven = _latin_tables()
+    stems = {word if len(word) <= 4 else word[:max(4, len(word) - 3)] for word in words}
+    if not stems:
+        return None
+    alternatives = "|".join("".join(classes.get(c, re.escape(c)) for c in stem)
+                            for stem in sorted(stems, key=len, reverse=True))
+    return re.compile(rf"\b(?:{alternatives})\w*")
+
+
 def _spans(text: str, words: tuple[str, ...]) -> list[tuple[int, int]]:
+    """Where the query's words are in ``text`` (in its characters)."""
+    if not text:
+        return []
+    if not _latin_tables()[1].search(text):
+        pattern = _direct_re(words)
+        if pattern is None:
+            return []
+        return [match.span() for match in pattern.finditer(text)
+                if match.end() > match.start()]
     pattern = _highlight_re(words)
-    if pattern is None or not text:
+    if pattern is None:
         return []
     folded, positions = _folded_with_positions(text)
     spans = []
@@ -189,7 +240,7 @@ def _spans(text: str, words: tuple[str, ...]) -> list[tuple[int, int]]:
         if match.end() <= match.start():
             continue
         if positions is None:
-            start, end = match.start(), match.end()
+            start, end = match.span()
         else:
             start = positions[match.start()]
             end = positions[match.end() - 1] + 1
@@ -197,24 +248,30 @@ def _spans(text: str, words: tuple[str, ...]) -> list[tuple[int, int]]:
     return spans
 
 
-def _marked(text: str, spans: list[tuple[int, int]], offset: int = 0) -> Markup:
-    """``text`` escaped, with ``<mark>`` around the spans; built as one plain string (a
-    results page marks hundreds of pieces: Markup operations on each cost more)."""
+def _escape(text: str) -> str:
+    """HTML-escaped as ``markupsafe.escape`` does, as a plain string (no Markup object per
+    piece: a results page marks hundreds of pieces)."""
+    return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            .replace('"', "&#34;").replace("'", "&#39;"))
+
+
+def _marked(text: str, spans: list[tuple[int, int]], offset: int = 0) -> str:
+    """``text`` escaped, with ``<mark>`` around the spans, as one plain string."""
     parts: list[str] = []
     cursor = 0
     for start, end in spans:
         start, end = start - offset, end - offset
         if start < cursor or end > len(text) or start < 0:
             continue
-        parts += (escape(text[cursor:start]), "<mark>", escape(text[start:end]), "</mark>")
+        parts += (_escape(text[cursor:start]), "<mark>", _escape(text[start:end]), "</mark>")
         cursor = end
-    parts.append(escape(text[cursor:]))
-    return Markup("".join(parts))  # noqa: S704 - every piece of text escaped above
+    parts.append(_escape(text[cursor:]))
+    return "".join(parts)
 
 
 def highlight(text: str, words: tuple[str, ...]) -> Markup:
     """The whole text escaped, with the words that match wrapped in ``<mark>``."""
-    return _marked(text, _spans(text, words))
+    return Markup(_marked(text, _spans(text, words)))  # noqa: S704 - escaped in _marked
 
 
 def snippet(body: str, words: tuple[str, ...], size: int = SNIPPET_CHARS) -> Markup:
@@ -236,9 +293,8 @@ def snippet(body: str, words: tuple[str, ...], size: int = SNIPPET_CHARS) -> Mar
     if end < len(body):
         space = body.rfind(" ", start, end)
         end = space if space > first else end
-    window = body[start:end]
     inside = [(s, e) for s, e in spans if s >= start and e <= end]
-    marked = _marked(window, inside, offset=start)
+    marked = _marked(body[start:end], inside, offset=start)
     prefix = "… " if start > 0 else ""
     suffix = " …" if end < len(body) else ""
-    return escape(prefix) + marked + escape(suffix)
+    return Markup(prefix + marked + suffix)  # noqa: S704 - escaped in _marked
