@@ -16,16 +16,19 @@ report in the moderation queue; Like is not counted (stored and "ignored").
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import threading
+import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from flask import current_app
 from sqlalchemy import delete, or_, select, update
-from sqlalchemy.exc import IntegrityError
 
 from hub.errors import FederationError, FetchError, HubError, ParseError, SignatureError
 from hub.extensions import db
@@ -53,10 +56,12 @@ class DomainBlocked(FederationError):
 
 @dataclass(frozen=True)
 class Received:
-    """What ``receive`` did: ``activity`` is None when there was nothing to keep."""
+    """What ``receive`` did: ``activity_id`` is the new row's id when one was stored;
+    ``duplicate`` when the activity was already here."""
 
-    activity: Activity | None
+    activity_id: int | None
     created: bool
+    duplicate: bool = False
 
 
 def local_host() -> str:
@@ -85,12 +90,12 @@ def receive(method: str, url: str, headers: Any, body: bytes, now: datetime) -> 
     if refuses_domain(activity.host):  # before any key fetch: nothing of it is read
         raise DomainBlocked(f"{activity.host} is blocked by this instance")
 
-    state: dict[str, Any] = {"refresh": False, "actor": None}
+    state: dict[str, Any] = {"failed_pem": None, "key": None}
 
-    def resolve_key(key_id: str) -> str:
-        actor = remote_actors.actor_for_key(key_id, refresh=state["refresh"])
-        state["actor"] = actor
-        return actor.public_key_pem
+    def resolve_key(key_id: str) -> Any:
+        key = remote_actors.signing_key(key_id, failed_pem=state["failed_pem"])
+        state["key"] = key
+        return _public_key(key.pem)
 
     def verify() -> None:
         try:
@@ -102,9 +107,9 @@ def receive(method: str, url: str, headers: Any, body: bytes, now: datetime) -> 
         try:
             verify()
         except SignatureError as exc:
-            if state["actor"] is None or exc.message not in _KEY_FAILURES:
+            if state["key"] is None or exc.message not in _KEY_FAILURES:
                 raise
-            state["refresh"] = True  # key rotation: the cached key may be an old one
+            state["failed_pem"] = state["key"].pem  # key rotation: ask for a newer key
             verify()
     except SignatureError:
         if _is_unknown_self_delete(activity):
@@ -112,25 +117,49 @@ def receive(method: str, url: str, headers: Any, body: bytes, now: datetime) -> 
             # its key cannot be fetched any more: nothing of it is kept here, so nothing to do.
             return Received(None, False)
         raise
-    signer: RemoteActor = state["actor"]
-    if signer is None or signer.uri != activity.actor:
+    signer: remote_actors.SigningKey = state["key"]
+    if signer is None or signer.actor_uri != activity.actor:
         raise SignatureError("the signing key does not belong to the activity's actor")
-
-    existing = db.session.scalar(select(Activity).where(Activity.uri == activity.id))
-    if existing is not None:
-        return Received(existing, False)
-    row = Activity(uri=activity.id, direction="in", type=activity.type,
-                   actor_uri=activity.actor, object_uri=(activity.object_id or "")[:2000],
-                   payload=body.decode("utf-8"), status="pending", next_attempt_at=now)
-    try:
-        with db.session.begin_nested():
-            db.session.add(row)
-            db.session.flush()
-    except IntegrityError:  # the same activity delivered twice at the same moment
-        return Received(db.session.scalar(select(Activity).where(Activity.uri == activity.id)),
-                        False)
+    remote_actors.store_signer(signer)  # a key just fetched: its actor is kept now
+    activity_id = _store(activity, body, now)
+    if activity_id is None:
+        return Received(None, False, duplicate=True)
     log.info("inbound %s %s from %s", activity.type, activity.id, activity.actor)
-    return Received(row, True)
+    return Received(activity_id, True)
+
+
+@lru_cache(maxsize=1024)
+def _public_key(pem: str) -> Any:
+    """A parsed public key, kept per process (parsing a PEM costs more than verifying)."""
+    from hub.federation.signatures import load_public_key
+
+    return load_public_key(pem)
+
+
+@lru_cache(maxsize=4)
+def _insert_statement(dialect: str) -> Any:
+    """INSERT … ON CONFLICT (uri) DO NOTHING RETURNING id, built once per dialect."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    elif dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    else:  # pragma: no cover - the two databases this runs on
+        raise RuntimeError(f"unsupported database {dialect}")
+    return (insert(Activity.__table__).on_conflict_do_nothing(index_elements=["uri"])
+            .returning(Activity.__table__.c.id))
+
+
+def _store(activity: ParsedActivity, body: bytes, now: datetime) -> int | None:
+    """Insert the activity unless its id is already here: one statement, no read first
+    (on SQLite a read before the write could not be upgraded once another process wrote).
+    Returns the new row's id, or None for a duplicate."""
+    values = {"uri": activity.id, "direction": "in", "type": activity.type,
+              "actor_uri": activity.actor, "object_uri": (activity.object_id or "")[:2000],
+              "payload": body.decode("utf-8"), "status": "pending", "error": "",
+              "attempts": 0, "next_attempt_at": now, "locked_until": None,
+              "signer_type": "", "signer_id": 0, "created_at": now, "processed_at": None}
+    connection = db.session.connection()
+    return connection.execute(_insert_statement(connection.dialect.name), values).scalar()
 
 
 def _is_unknown_self_delete(activity: ParsedActivity) -> bool:
@@ -312,6 +341,9 @@ def handle_delete(activity: ParsedActivity) -> Outcome:
     if actor is None:
         return _ignored("Delete of an actor never seen")
     actor.deleted_at = actor.deleted_at or utcnow()
+    from hub.federation.remote_actors import forget_key
+
+    forget_key(actor.key_id)  # other processes stop believing it within KEY_CACHE_SECONDS
     # Its follows, both ways: a deleted actor neither follows nor can be followed.
     db.session.execute(delete(Follow).where(or_(
         (Follow.follower_type == "remote") & (Follow.follower_id == actor.id),
@@ -425,35 +457,147 @@ HANDLERS: dict[str, Handler] = {
 
 
 def process_activity(activity_id: int) -> None:
-    """The job: claim the row, dispatch by type, record the outcome."""
+    """The job for one activity (queued by earlier versions; kept for their queues):
+    claim the row, then process it as a batch would."""
     from hub.jobs import claim_row
 
-    if not claim_row(Activity, activity_id):
-        return
+    if claim_row(Activity, activity_id):
+        _process_claimed(activity_id)
+
+
+def _process_claimed(activity_id: int) -> None:
+    """Dispatch one claimed activity by type and record the outcome, in one transaction of
+    its own, committed here. No savepoint opens it: on SQLite a transaction that starts by
+    reading could not write once another connection had written (``database is locked``);
+    a handler that fails is rolled back whole and the outcome written after."""
     row = db.session.get(Activity, activity_id)
     if row is None or row.direction != "in":
         return
     now = utcnow()
+    uri, kind = row.uri, row.type
     try:
         activity = parse_activity(json.loads(row.payload))
         handler = HANDLERS.get(activity.type)
-        if handler is None:
-            outcome = _ignored(f"unsupported activity type: {activity.type}")
-        else:
-            with db.session.begin_nested():  # a handler that fails leaves nothing behind
-                outcome = handler(activity)
-    except (ParseError, ValueError) as exc:
-        _finish(row, "failed", f"unreadable: {exc}", now)
-    except FetchError as exc:
-        _retry(row, str(exc.message or exc), now)
-    except HubError as exc:  # a rule of a service refused it (a Follow id reused…)
-        _finish(row, "failed", str(exc.message or exc), now)
-    except Exception as exc:  # a bug or a lost database: retried, and logged loudly
-        log.exception("processing activity %s failed", row.uri)
-        _retry(row, f"{type(exc).__name__}: {exc}", now)
-    else:
+        outcome = (_ignored(f"unsupported activity type: {activity.type}") if handler is None
+                   else handler(activity))
         _finish(row, outcome.status, outcome.note, now)
-        log.info("activity %s (%s): %s %s", row.uri, row.type, outcome.status, outcome.note)
+        db.session.commit()
+        log.info("activity %s (%s): %s %s", uri, kind, outcome.status, outcome.note)
+        return
+    except (ParseError, ValueError) as exc:
+        failure: tuple[str, str] = ("failed", f"unreadable: {exc}")
+    except FetchError as exc:
+        failure = ("retry", str(exc.message or exc))
+    except HubError as exc:  # a rule of a service refused it (a Follow id reused…)
+        failure = ("failed", str(exc.message or exc))
+    except Exception as exc:  # a bug or a lost database: retried, and logged loudly
+        log.exception("processing activity %s failed", uri)
+        failure = ("retry", f"{type(exc).__name__}: {exc}")
+    db.session.rollback()  # nothing of the handler's work stays
+    row = db.session.get(Activity, activity_id)
+    if row is None:
+        return
+    if failure[0] == "retry":
+        _retry(row, failure[1], now)
+    else:
+        _finish(row, "failed", failure[1], now)
+    db.session.commit()
+
+
+# -- batches --------------------------------------------------------------------------------
+
+#: Activities claimed at once by the batch job (one short write claims them all).
+BATCH_SIZE = 50
+#: A batch job hands over to a new job after this long, so a stopping worker loses little.
+BATCH_JOB_SECONDS = 60.0
+#: The queue's "a batch job is coming" mark (``wake_processing``); a mark older than this
+#: is not believed (its job may have been lost with the queue).
+_WAKE_MARK = "hub-inbox-batch-queued"
+WAKE_MARK_SECONDS = 5.0
+#: One batch runner per process: on SQLite, writers queue behind one lock anyway, and a
+#: second runner would only make them wait. A job that finds the runner busy asks it to
+#: look again before it stops (``_rerun``), so no activity waits for the sweep.
+_runner = threading.Lock()
+_rerun = threading.Event()
+
+
+def wake_processing() -> None:
+    """After a commit that stored activities: queue a batch job, unless one is queued
+    and not started yet (it will see them). Costs a read of the queue's store, not a write,
+    when a job is already waiting."""
+    from huey.constants import EmptyData
+
+    from hub.jobs import jobs
+
+    try:
+        storage = jobs.huey.storage
+        mark = storage.peek_data(_WAKE_MARK)
+        if mark is not EmptyData and time.time() - float(bytes(mark)) < WAKE_MARK_SECONDS:
+            return
+        storage.put_data(_WAKE_MARK, repr(time.time()).encode())
+    except Exception:  # the sweep finds the rows anyway: never fail the request for it
+        log.exception("could not mark the inbox batch as queued")
+    jobs.enqueue("process_inbox")
+
+
+def process_inbox(due_at: str = "") -> None:
+    """The job: process due inbound activities in batches until none is left. ``due_at``
+    (ISO 8601, from the sweep) counts as now when it is later: what the sweep saw due."""
+    from hub.jobs import jobs
+
+    with contextlib.suppress(Exception):
+        jobs.huey.storage.pop_data(_WAKE_MARK)  # later requests queue a new job
+    _rerun.set()
+    started = time.monotonic()
+    while _rerun.is_set():
+        if not _runner.acquire(blocking=False):
+            return  # the runner of this process will look again (_rerun is set)
+        try:
+            _rerun.clear()
+            while _process_batch(due_at):
+                if time.monotonic() - started > BATCH_JOB_SECONDS:
+                    jobs.after_commit("process_inbox")
+                    _rerun.clear()
+                    break
+        finally:
+            _runner.release()
+
+
+def _process_batch(due_at: str = "") -> int:
+    """Claim up to BATCH_SIZE due activities in one statement, process each in its own
+    short transaction; returns how many were claimed."""
+    lease = timedelta(seconds=current_app.config["HUB_JOB_LEASE_SECONDS"])
+    now = utcnow()
+    if due_at:
+        now = max(now, datetime.fromisoformat(due_at))
+    until = now + lease
+    due = (select(Activity.id)
+           .where(Activity.direction == "in", Activity.status == "pending",
+                  Activity.next_attempt_at <= now,
+                  or_(Activity.locked_until.is_(None), Activity.locked_until < now))
+           .order_by(Activity.next_attempt_at, Activity.id)
+           .limit(BATCH_SIZE))
+    if db.session.get_bind().dialect.name == "postgresql":
+        due = due.with_for_update(skip_locked=True)  # two workers take different rows
+    db.session.commit()  # the claim starts a transaction of its own, by writing
+    ids = sorted(db.session.scalars(
+        update(Activity)
+        .where(Activity.id.in_(due.scalar_subquery()), Activity.status == "pending")
+        .values(locked_until=until, attempts=Activity.attempts + 1, next_attempt_at=until)
+        .returning(Activity.id)
+        .execution_options(synchronize_session=False)).all())
+    db.session.commit()
+    deadline = time.monotonic() + lease.total_seconds() / 2
+    for n, activity_id in enumerate(ids):
+        if time.monotonic() > deadline:  # slow fetches: give the rest back before the lease ends
+            db.session.execute(update(Activity).where(
+                Activity.id.in_(ids[n:]), Activity.status == "pending",
+                Activity.locked_until == until).values(locked_until=None, next_attempt_at=now)
+                .execution_options(synchronize_session=False))
+            db.session.commit()
+            break
+        _process_claimed(activity_id)
+    return len(ids)
 
 
 def _finish(row: Activity, status: str, error: str, now: datetime) -> None:
@@ -474,19 +618,13 @@ def _retry(row: Activity, error: str, now: datetime) -> None:
     row.next_attempt_at = now + FIRST_RETRY * 4 ** (row.attempts - 1)
 
 
-def due_activities(now: datetime) -> Iterable[tuple[str, tuple[int]]]:
-    """Pending inbound activities that are due and not held: queued again (a crash
-    between commit and enqueue, a lost queue, a retry whose time has come)."""
-    lease = timedelta(seconds=current_app.config["HUB_JOB_LEASE_SECONDS"])
-    ids = list(db.session.scalars(
+def due_activities(now: datetime) -> Iterable[tuple[str, tuple[str]]]:
+    """One batch job when inbound activities are due and not held (a crash between commit
+    and enqueue, a lost queue, a retry whose time has come). Reads only: the batch claims."""
+    due = db.session.scalar(
         select(Activity.id)
         .where(Activity.direction == "in", Activity.status == "pending",
                Activity.next_attempt_at <= now,
                or_(Activity.locked_until.is_(None), Activity.locked_until < now))
-        .order_by(Activity.next_attempt_at)
-        .limit(500)))
-    if ids:
-        # One lease ahead, so a long backlog is not queued again at every sweep.
-        db.session.execute(update(Activity).where(Activity.id.in_(ids))
-                           .values(next_attempt_at=now + lease))
-    return [("process_activity", (activity_id,)) for activity_id in ids]
+        .limit(1))
+    return [("process_inbox", (now.isoformat(),))] if due is not None else []

@@ -60,8 +60,7 @@ def _read_body(limit: int) -> bytes | None:
 
 
 def _receive() -> Response:
-    from hub.federation.inbox import DomainBlocked, receive
-    from hub.jobs import jobs
+    from hub.federation.inbox import DomainBlocked, receive, wake_processing
 
     limit = current_app.config["HUB_INBOX_MAX_BYTES"]
     if request.content_length is not None and request.content_length > limit:
@@ -83,9 +82,9 @@ def _receive() -> Response:
         return _problem(403, exc.message or "blocked")
     except FederationError as exc:
         return _problem(400, exc.message or "not an activity")
-    if received.created and received.activity is not None:
-        jobs.after_commit("process_activity", received.activity.id)
     db.session.commit()
+    if received.created:
+        wake_processing()
     return Response("", status=202)
 
 

@@ -10,14 +10,18 @@ Services: rows are added and flushed, never committed; the request or job commit
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
+import threading
+import time
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urldefrag, urljoin
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 
 from hub.errors import FetchError, ParseError
@@ -203,23 +207,142 @@ def _queue_avatar(row: RemoteActor) -> None:
 
 # -- keys ---------------------------------------------------------------------------------------
 
+#: How long this process believes a key it read or fetched (as the domain policies' cache):
+#: a deleted actor or a rotated key is noticed within this time by every process.
+KEY_CACHE_SECONDS = 5.0
+#: A re-fetch (key rotation) that found the very key that failed is not repeated for this
+#: long: forged signatures with a known key id cost one GET per key, not one per request.
+REFETCH_COOLDOWN = 30.0
+#: How long a request waits for another process's fetch of the same key (PostgreSQL).
+FETCH_WAIT = TIMEOUT + 5.0
 
-def actor_for_key(key_id: str, *, refresh: bool = False) -> RemoteActor:
-    """The actor that owns ``key_id``; fetched when unknown (or ``refresh``: key rotation).
 
-    The cached key is used whatever its age: a signature that fails with it makes the
-    caller ask again with ``refresh``. Key ids name their actor (Mastodon: ``actor#main-key``;
-    GoToSocial: ``actor/main-key``, which serves the key with its ``owner``).
-    """
+@dataclass(frozen=True)
+class SigningKey:
+    """A remote actor's public key as the inbox uses it. ``parsed`` is set when the key was
+    just fetched and not stored yet: the caller stores it once a signature checks out."""
+
+    key_id: str
+    actor_uri: str
+    pem: str
+    parsed: ParsedActor | None = None
+
+
+@dataclass
+class _KeyCache:
+    """Per application (per process in production): keys read or fetched lately, one lock
+    per key id being fetched, and when a re-fetch last found the same key."""
+
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    keys: dict[str, tuple[float, SigningKey]] = field(default_factory=dict)
+    flights: dict[str, threading.Lock] = field(default_factory=dict)
+    same_after_refetch: dict[str, float] = field(default_factory=dict)
+
+    def get(self, key_id: str, newer_than: float = 0.0) -> SigningKey | None:
+        hit = self.keys.get(key_id)
+        if hit is None or hit[0] < max(newer_than, time.monotonic() - KEY_CACHE_SECONDS):
+            return None
+        return hit[1]
+
+    def put(self, key: SigningKey) -> None:
+        if len(self.keys) > 10_000:  # bounded: the oldest half goes
+            with self.lock:
+                for old in sorted(self.keys, key=lambda k: self.keys[k][0])[:5_000]:
+                    self.keys.pop(old, None)
+        self.keys[key.key_id] = (time.monotonic(), key)
+
+    def flight(self, key_id: str) -> threading.Lock:
+        with self.lock:
+            return self.flights.setdefault(key_id, threading.Lock())
+
+
+def _key_cache() -> _KeyCache:
+    cache = current_app.extensions.get("hub_remote_keys")
+    if cache is None:
+        cache = current_app.extensions.setdefault("hub_remote_keys", _KeyCache())
+    return cache
+
+
+def forget_key(key_id: str) -> None:
+    """Drop a key from this process's cache (its actor was deleted or changed here)."""
+    if key_id:
+        _key_cache().keys.pop(key_id, None)
+
+
+def _check_key_id(key_id: str) -> None:
     if not is_http_uri(key_id):
         raise FetchError("key id is not an http(s) URL")
     if host_of(key_id) == host_of(current_app.config["HUB_BASE_URL"]):
         raise FetchError("a local key id is not a remote key")
-    if not refresh:
-        row = db.session.scalar(select(RemoteActor).where(RemoteActor.key_id == key_id,
-                                                          RemoteActor.deleted_at.is_(None)))
-        if row is not None and row.public_key_pem:
-            return row
+
+
+def _stored_key(key_id: str) -> SigningKey | None:
+    """The key as stored (committed by whoever fetched it), read without an ORM object."""
+    found = db.session.execute(
+        select(RemoteActor.uri, RemoteActor.public_key_pem)
+        .where(RemoteActor.key_id == key_id, RemoteActor.deleted_at.is_(None))
+        .limit(1)).first()
+    if found is None or not found.public_key_pem:
+        return None
+    return SigningKey(key_id, found.uri, found.public_key_pem)
+
+
+def signing_key(key_id: str, *, failed_pem: str | None = None) -> SigningKey:
+    """The public key ``key_id`` names, for verifying an inbound signature.
+
+    From this process's cache, else the stored actor, else fetched from its origin — once:
+    concurrent requests for the same key wait for one fetch (a lock per key id in this
+    process; on PostgreSQL, a transaction-level advisory lock, so another process finds the
+    row the first one stores). ``failed_pem`` asks for a newer key than the one a signature
+    just failed with (key rotation). A fetched key comes back with ``parsed`` set and is not
+    stored here: ``store_signer`` keeps it once a signature verified with it.
+    """
+    _check_key_id(key_id)
+    cache = _key_cache()
+    if failed_pem is None:
+        key = cache.get(key_id) or _stored_key(key_id)
+        if key is not None:
+            cache.put(key)
+            return key
+    waited_from = time.monotonic()
+    with cache.flight(key_id):
+        _wait_for_other_processes(key_id)
+        # Another thread or process may have fetched it while this one waited.
+        key = cache.get(key_id, newer_than=waited_from) or _stored_key(key_id)
+        if key is not None and (failed_pem is None or key.pem != failed_pem):
+            cache.put(key)
+            return key
+        if failed_pem is not None:
+            same_at = cache.same_after_refetch.get(key_id, -REFETCH_COOLDOWN)
+            if time.monotonic() - same_at < REFETCH_COOLDOWN:
+                return SigningKey(key_id, key.actor_uri if key else "", failed_pem)
+        key = _fetch_key(key_id)
+        if failed_pem is not None and key.pem == failed_pem:
+            cache.same_after_refetch[key_id] = time.monotonic()
+            key = SigningKey(key_id, key.actor_uri, key.pem)  # nothing new to store
+        # Others use it as it is: the first request stores the actor once it verified.
+        cache.put(SigningKey(key_id, key.actor_uri, key.pem))
+        return key
+
+
+def _wait_for_other_processes(key_id: str) -> None:
+    """On PostgreSQL, take a lock on the key id held until this request's transaction ends,
+    so another process fetching the same key stores it first and this one reads the row.
+    Waits at most FETCH_WAIT (then fetches anyway); nothing to do on SQLite."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        return
+    lock_id = int.from_bytes(hashlib.sha256(key_id.encode()).digest()[:8], "big", signed=True)
+    deadline = time.monotonic() + FETCH_WAIT
+    while not db.session.scalar(text("SELECT pg_try_advisory_xact_lock(:id)"), {"id": lock_id}):
+        if time.monotonic() > deadline:
+            log.info("fetching %s without waiting longer for another process", key_id[:200])
+            return
+        time.sleep(0.02)
+
+
+def _fetch_key(key_id: str) -> SigningKey:
+    """Fetch the document ``key_id`` names (an actor, or a key with its owner) and check
+    that the actor publishes that key; nothing is stored."""
     final_url, doc = signed_get_final(key_id)
     try:
         parsed = parse_actor(doc)
@@ -227,10 +350,28 @@ def actor_for_key(key_id: str, *, refresh: bool = False) -> RemoteActor:
         key = parse_key_document(doc)
         if key is None or key.id != key_id:
             raise ParseError(f"{key_id[:200]} is neither an actor nor its key") from None
-        row, parsed = fetch_actor_document(key.owner)
-    else:
-        _check_origin(parsed, final_url)
-        row = store_actor(parsed)
+        final_url, doc = signed_get_final(key.owner)
+        parsed = parse_actor(doc)
+    _check_origin(parsed, final_url)
     if parsed.public_key is None or parsed.public_key.id != key_id:
         raise ParseError(f"{parsed.id[:200]} does not publish the key {key_id[:200]}")
-    return row
+    return SigningKey(key_id, parsed.id, parsed.public_key.pem, parsed)
+
+
+def store_signer(key: SigningKey) -> None:
+    """Keep the actor of a key that was just fetched and verified a signature (flushed)."""
+    if key.parsed is not None:
+        store_actor(key.parsed)
+
+
+def actor_for_key(key_id: str, *, refresh: bool = False) -> RemoteActor:
+    """The actor that owns ``key_id``; fetched and stored when unknown (or ``refresh``)."""
+    _check_key_id(key_id)
+    if not refresh:
+        row = db.session.scalar(select(RemoteActor).where(RemoteActor.key_id == key_id,
+                                                          RemoteActor.deleted_at.is_(None)))
+        if row is not None and row.public_key_pem:
+            return row
+    key = _fetch_key(key_id)
+    assert key.parsed is not None
+    return store_actor(key.parsed)

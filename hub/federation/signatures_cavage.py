@@ -95,6 +95,9 @@ def _param_value(text: str, pos: int) -> tuple[str, int]:
     while pos < len(text) and text[pos] in " \t":
         pos += 1
     if pos < len(text) and text[pos] == '"':
+        end = text.find('"', pos + 1)
+        if end > 0 and "\\" not in text[pos + 1:end]:  # no escapes: the usual case
+            return text[pos + 1:end], end + 1
         chars: list[str] = []
         pos += 1
         while pos < len(text):
