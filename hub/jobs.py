@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, current_app
-from huey import Huey, RedisHuey, SqliteHuey
+from huey import Huey, PriorityRedisHuey, SqliteHuey
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
@@ -35,17 +35,24 @@ Handler = Callable[..., None]
 Sweeper = Callable[[datetime], Iterable[tuple[str, tuple[Any, ...]]]]
 
 _AFTER_COMMIT_KEY = "hub_jobs_after_commit"
+#: Longest wait of an idle worker thread between two looks at the queue (SQLite storage;
+#: Redis' dequeue blocks until a job comes).
+POLL_MAX = 0.25
 
 
 class JobQueue:
     def __init__(self) -> None:
         self.huey: Huey | None = None
         self._handlers: dict[str, Handler] = {}
+        self._priorities: dict[str, int] = {}
         self._tasks: dict[str, Any] = {}
         self._sweepers: list[Sweeper] = []
 
-    def register(self, name: str, handler: Handler) -> None:
+    def register(self, name: str, handler: Handler, priority: int = 0) -> None:
+        """Run ``handler`` for jobs called ``name``; jobs of a higher ``priority`` are taken
+        from the queue before those waiting with a lower one (both storages honour it)."""
         self._handlers[name] = handler
+        self._priorities[name] = priority
 
     def register_sweeper(self, sweeper: Sweeper) -> None:
         self._sweepers.append(sweeper)
@@ -53,12 +60,18 @@ class JobQueue:
     def init_app(self, app: Flask) -> None:
         name = app.config["HUB_QUEUE_NAME"]
         if app.config["HUB_REDIS_URL"]:
-            self.huey = RedisHuey(name, url=app.config["HUB_REDIS_URL"], results=False)
+            # A sorted set (Redis >= 5), so priorities hold; under its own key, as the plain
+            # list of older versions has the same name (rows are the truth: the sweep
+            # re-queues whatever was left in the old list).
+            self.huey = PriorityRedisHuey(f"{name}.p", url=app.config["HUB_REDIS_URL"],
+                                          results=False)
         else:
             path = Path(app.config["HUB_INSTANCE_PATH"]) / "queue.db"
             self.huey = SqliteHuey(name, filename=str(path), results=False, timeout=30)
         for job_name, handler in self._handlers.items():
-            self._tasks[job_name] = self.huey.task(name=job_name)(self._in_app(app, handler))
+            self._tasks[job_name] = self.huey.task(
+                name=job_name, priority=self._priorities.get(job_name, 0) or None,
+            )(self._in_app(app, handler))
         app.extensions["hub_jobs"] = self
 
     @staticmethod
@@ -147,8 +160,11 @@ class JobQueue:
                 stop.wait(interval)
 
         threading.Thread(target=sweeper, name="hub-sweep", daemon=True).start()
+        # An idle thread polls the queue at least every POLL_MAX seconds (Huey's default
+        # backs off to 10 s: a post published after a quiet spell waited that long).
         consumer = self.huey.create_consumer(workers=threads, worker_type="thread",
-                                             periodic=False, check_worker_health=True)
+                                             periodic=False, check_worker_health=True,
+                                             initial_delay=0.05, max_delay=POLL_MAX)
         try:
             consumer.run()
         finally:

@@ -91,9 +91,12 @@ def make_session(*, allow_private: bool, session: requests.Session | None = None
     return session
 
 
-def fetch(session: requests.Session, method: str, url: str, *, timeout: float,
+def fetch(session: requests.Session, method: str, url: str, *,
+          timeout: float | tuple[float, float],
           max_bytes: int = DEFAULT_MAX_BYTES, **kwargs: Any) -> requests.Response:
     """One request, no redirects followed, the body read up to ``max_bytes``.
+
+    ``timeout`` is one number for both phases, or (connect, read).
 
     Raises FetchError (BlockedAddress for the guard) on anything but an answer.
     """

@@ -2,13 +2,17 @@
 
 ``publish`` runs in the transaction of the change that causes it (a post published, a
 follow accepted): it stores the activity once and one ``Delivery`` per distinct inbox
-(shared inboxes preferred), and queues the first few ``deliver`` jobs after commit; each
-job queues the next due delivery when it ends, so a fan-out to thousands of inboxes costs
-the request a handful of queue writes. The rows are the truth; ``due_deliveries``
-re-queues whatever is due and not done.
+(shared inboxes preferred), and queues a ``deliver`` job or two after commit. A job wakes
+its worker's *pump* (see "the pump" below), which claims due rows in batches, sends them
+from a bounded pool of threads over per-host pooled connections, and records the answers
+in one commit per pass; so a fan-out to thousands of inboxes costs the request two queue
+writes and the worker a few commits per hundred deliveries. The rows are the truth:
+``due_deliveries`` wakes a pump whenever something is due and not done. Delivery jobs
+have a higher priority than the others, so a backlog of inbound activities does not
+delay them.
 
-``deliver`` claims its row (one worker wins), signs at send time (a fresh ``Date`` on each
-attempt, with the key of the local actor that speaks) and classifies the answer:
+Each send signs at send time (a fresh ``Date`` on each attempt, with the key of the local
+actor that speaks) and its answer is classified:
 
 - 2xx: done; the host is healthy again.
 - 410 Gone: this delivery and every pending one to the same inbox are cancelled, and the
@@ -33,8 +37,11 @@ import json
 import logging
 import random
 import threading
+import time
 import uuid
 from collections.abc import Iterable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -62,7 +69,6 @@ JITTER = 0.2
 #: How long an open circuit lasts: 2^k minutes, an hour at most.
 MAX_CIRCUIT = timedelta(hours=1)
 #: Deliveries done in one sweep, at most (the next sweep takes the rest).
-SWEEP_LIMIT = 1000
 
 
 # -- planning ---------------------------------------------------------------------------
@@ -127,9 +133,9 @@ def publish(signer: tuple[str, int], activity: dict[str, Any], inboxes: Iterable
                                 if inbox and inbox.startswith(("https://", "http://"))
                                 and not refuses_domain(inbox_host(inbox))))
     if wanted:
-        # Only the first few jobs are queued here (queueing costs a write each on SQLite);
-        # each job queues the next due delivery when it ends, so the rest follow at once.
-        # The queued rows wait one lease before a sweep may queue them again.
+        # A job or two wake a pump (queueing costs a write each on SQLite), which takes
+        # the other rows as they are due; the rows named by the jobs wait one lease (the
+        # jobs claim them) before anything else may take them.
         starters = _starter_count()
         queued_until = now + _lease()
         ids = db.session.scalars(
@@ -145,8 +151,9 @@ def publish(signer: tuple[str, int], activity: dict[str, Any], inboxes: Iterable
 
 
 def _starter_count() -> int:
-    """Jobs queued by ``publish``: enough to keep every worker thread busy."""
-    return max(4, 2 * current_app.config["HUB_WORKER_THREADS"])
+    """Jobs queued by ``publish``: one wakes a worker's pump, which sends the rest; a
+    second one wakes another worker process, if any."""
+    return 2
 
 
 def _lease() -> timedelta:
@@ -169,39 +176,18 @@ def cancel_object_deliveries(object_uri: str, reason: str = "withdrawn") -> int:
 # -- the sweep --------------------------------------------------------------------------
 
 
-def _due(now: datetime, limit: int) -> list[int]:
-    """Pending deliveries that are due, not held by a job, and whose host's circuit is
-    not open, oldest first; pushed one lease ahead (as ``jobs.due_rows``)."""
+def due_deliveries(now: datetime) -> Iterable[tuple[str, tuple[int]]]:
+    """Sweeper: one ``deliver`` job (for the oldest due delivery) when any is due, not held
+    by a job and not behind an open circuit; the pump it wakes takes all the others. The
+    rows are not pushed ahead: the pump finds them due."""
     open_hosts = select(RemoteHost.host).where(RemoteHost.circuit_open_until > now)
-    ids = list(db.session.scalars(
+    first = db.session.scalar(
         select(Delivery.id)
         .where(Delivery.status == "pending", Delivery.next_attempt_at <= now,
                or_(Delivery.locked_until.is_(None), Delivery.locked_until < now),
                Delivery.host.not_in(open_hosts))
-        .order_by(Delivery.next_attempt_at).limit(limit)))
-    if not ids:
-        return []
-    result = db.session.execute(
-        update(Delivery).where(Delivery.id.in_(ids), Delivery.next_attempt_at <= now)
-        .values(next_attempt_at=now + _lease())
-        .execution_options(synchronize_session=False))
-    if limit == 1 and result.rowcount != 1:
-        return []  # another job took it between the two statements
-    return ids
-
-
-def due_deliveries(now: datetime) -> Iterable[tuple[str, tuple[int]]]:
-    """Sweeper: a ``deliver`` job for each delivery that is due (see ``_due``)."""
-    return [("deliver", (delivery_id,)) for delivery_id in _due(now, SWEEP_LIMIT)]
-
-
-def _queue_next(now: datetime) -> None:
-    """Hand the next due delivery to a new job once this one commits: the chain that
-    carries a large fan-out without queueing every job from the request."""
-    from hub.jobs import jobs
-
-    for delivery_id in _due(now, 1):
-        jobs.after_commit("deliver", delivery_id)
+        .order_by(Delivery.next_attempt_at).limit(1))
+    return [] if first is None else [("deliver", (first,))]
 
 
 # -- sending ----------------------------------------------------------------------------
@@ -226,7 +212,7 @@ def _session() -> requests.Session:
         if session is None:
             session = make_session(allow_private=allow_private)
             adapter_class = HTTPAdapter if allow_private else GuardedAdapter
-            adapter = adapter_class(pool_connections=256, pool_maxsize=32)
+            adapter = adapter_class(pool_connections=1024, pool_maxsize=HOST_CONCURRENCY * 2)
             session.mount("http://", adapter)
             session.mount("https://", adapter)
             session.cookies.set_policy(_NoCookies())
@@ -256,56 +242,316 @@ def _key_id(signer_type: str, signer_id: int, actor_uri: str) -> str:
     return external_url("main.actor", handle=handle) + "#main-key"
 
 
-def deliver(delivery_id: int) -> None:
-    """Job: send one delivery (see the module docstring for what each answer means), then
-    queue the next due one."""
-    _deliver(delivery_id)
-    _queue_next(utcnow())
+# -- the pump: claim due deliveries in batches, send them concurrently -------------------
+#
+# A ``deliver`` job runs the process's pump unless it already runs (then the job only hands
+# over its delivery id). The pump claims due rows in one short transaction, sends them
+# from a pool of threads (each signs its request, over the per-host pooled connections),
+# and records every answer that came in since the last pass in one commit. It stops when
+# nothing is due and nothing is in flight.
+#
+# Bounds: at most ``HUB_WORKER_THREADS`` sends are *active*; a send still waiting after a
+# few times the usual answer time (a hanging or slow host) is parked and gives its slot to
+# the next delivery, up to MAX_PARKED parked sends; a host never has more than
+# HOST_CONCURRENCY sends in flight. So hanging hosts cannot starve the healthy ones, and
+# only rows that can be sent at once are claimed (a row never waits on its lease).
+
+#: Sends in flight to one host, at most.
+HOST_CONCURRENCY = 2
+#: Sends parked (waiting past the stall time) per process, at most.
+MAX_PARKED = 256
+#: A send is parked once it waited this many times the usual answer time …
+STALL_FACTOR = 4.0
+#: … bounded by these (seconds).
+STALL_MIN, STALL_MAX = 0.02, 2.0
+#: Connect time-out (seconds), at most: a host that does not even accept fails fast.
+CONNECT_TIMEOUT = 3.0
+#: Rows claimed per pass, per active slot.
+CLAIM_PER_SLOT = 4
+
+_pump_lock = threading.Lock()
+_state_lock = threading.Lock()
+_wanted: set[int] = set()
+_kicked = False
+_pool: ThreadPoolExecutor | None = None
 
 
-def _deliver(delivery_id: int) -> None:
-    from hub.federation import keys
+@dataclass
+class _Send:
+    """One claimed delivery, ready to go; ``outcome`` is filled by the sending thread."""
+
+    id: int
+    inbox: str
+    host: str
+    created_at: datetime
+    attempts: int
+    payload: bytes
+    key_id: str
+    private_key: Any
+    started: float = 0.0
+    active: bool = True
+    response: requests.Response | None = None
+    error: str = ""
+    blocked: bool = False
+
+
+def deliver(delivery_id: int | None = None) -> None:
+    """Job: make sure this process's pump runs and will send ``delivery_id`` (claimed even
+    if not due yet, as a job queued for it); returns once the pump has nothing left, or at
+    once when another job of this process runs the pump."""
+    global _kicked
+    with _state_lock:
+        if delivery_id is not None:
+            _wanted.add(delivery_id)
+        _kicked = True
+    while _pump_lock.acquire(blocking=False):
+        try:
+            _pump()
+        finally:
+            _pump_lock.release()
+        with _state_lock:
+            if not _kicked:  # no job came in while the pump was stopping
+                return
+
+
+def _sender_pool(active: int) -> ThreadPoolExecutor:
+    global _pool
+    with _sessions_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(max_workers=active + MAX_PARKED,
+                                       thread_name_prefix="hub-deliver")
+        return _pool
+
+
+def _pump() -> None:
+    global _kicked
+    active_max = max(1, int(current_app.config["HUB_WORKER_THREADS"]))
+    pool = _sender_pool(active_max)
+    session = _session()
+    timeout = float(current_app.config["HUB_DELIVERY_TIMEOUT"])
+    timeouts = (min(CONNECT_TIMEOUT, timeout), timeout)
+    in_flight: dict[Future, _Send] = {}
+    ready: list[_Send] = []
+    per_host: dict[str, int] = {}
+    usual = 0.05  # moving average of answer times, seconds
+    signers: dict[int, tuple[bytes, str, Any]] = {}
+    while True:
+        active = sum(1 for s in in_flight.values() if s.active)
+        parked = len(in_flight) - active
+        with _state_lock:
+            explicit = list(_wanted)
+            _wanted.clear()
+            _kicked = False
+        if explicit or (len(ready) < active_max and active < active_max):
+            ready += _claim(utcnow(), CLAIM_PER_SLOT * active_max - len(ready), explicit,
+                            per_host, signers)
+        # Start what the bounds allow.
+        waiting = []
+        for send in ready:
+            if (active < active_max and parked < MAX_PARKED
+                    and per_host.get(send.host, 0) < HOST_CONCURRENCY):
+                send.started = time.monotonic()
+                in_flight[pool.submit(_post, session, send, timeouts)] = send
+                per_host[send.host] = per_host.get(send.host, 0) + 1
+                active += 1
+            else:
+                waiting.append(send)
+        ready = waiting
+        if not in_flight:
+            if ready:
+                continue  # pragma: no cover - a slot is free whenever nothing is in flight
+            return
+        stall = min(max(STALL_FACTOR * usual, STALL_MIN), STALL_MAX)
+        now_m = time.monotonic()
+        next_stall = min((s.started + stall - now_m for s in in_flight.values() if s.active),
+                         default=stall)
+        done, _ = wait(list(in_flight), timeout=max(next_stall, 0.001),
+                       return_when=FIRST_COMPLETED)
+        now_m = time.monotonic()
+        finished = []
+        for future in done:
+            send = in_flight.pop(future)
+            per_host[send.host] -= 1
+            if send.response is not None and send.active:
+                usual = 0.8 * usual + 0.2 * (now_m - send.started)
+            finished.append(send)
+        for send in in_flight.values():
+            if send.active and now_m - send.started > stall:
+                send.active = False  # parked: its slot goes to the next delivery
+        if finished:
+            ready = _record(finished, ready)
+
+
+def _post(session: requests.Session, send: _Send, timeouts: tuple[float, float]) -> None:
+    """In a sending thread: sign (a fresh Date) and POST; no database here."""
+    from hub.federation.client import BlockedAddress, fetch
     from hub.federation.signatures import SignedAuth
-    from hub.jobs import claim_row
 
-    now = utcnow()
-    if not claim_row(Delivery, delivery_id, now):
-        return
-    row = db.session.get(Delivery, delivery_id)
-    if row is None:
-        return
+    try:
+        send.response = fetch(session, "POST", send.inbox, timeout=timeouts,
+                              max_bytes=MAX_RESPONSE_BYTES, data=send.payload,
+                              headers={"Content-Type": CONTENT_TYPE, "Accept": CONTENT_TYPE},
+                              auth=SignedAuth(send.key_id, send.private_key, "cavage"))
+    except BlockedAddress as exc:
+        send.blocked, send.error = True, str(exc) or "blocked address"
+    except FetchError as exc:
+        send.error = str(exc) or "request failed"
+    except Exception as exc:  # noqa: BLE001 - a bug must not lose the row's outcome
+        log.exception("delivery %s to %s failed", send.id, send.inbox)
+        send.error = f"{type(exc).__name__}: {exc}"[:500]
+
+
+def _claim(now: datetime, limit: int, explicit: list[int], per_host: dict[str, int],
+           signers: dict[int, tuple[bytes, str, Any]]) -> list[_Send]:
+    """Take up to ``limit`` due deliveries (and the ``explicit`` ones, due or not) whose
+    host is not behind an open circuit and has a free send slot, in one short
+    transaction; a host whose circuit is half-open gets one probe."""
     from hub.federation.policies import refuses_domain
 
-    if refuses_domain(row.host):  # blocked after the row was written
-        _finish(delivery_id, "cancelled", "domain blocked")
-        return
-    if not _may_send(delivery_id, row.host, now):
-        return
-    activity = db.session.get(Activity, row.activity_id)
-    if activity is None:  # pragma: no cover - the cascade removes deliveries with it
-        _finish(delivery_id, "failed", "activity missing")
-        return
-    inbox, host, payload = row.inbox, row.host, activity.payload.encode("utf-8")
-    created_at, attempts = row.created_at, row.attempts
-    pair = keys.key_pair(activity.signer_type or "instance", activity.signer_id)
-    key_id = _key_id(activity.signer_type, activity.signer_id, activity.actor_uri)
-    db.session.commit()  # no transaction stays open during the request
-    timeout = current_app.config["HUB_DELIVERY_TIMEOUT"]
-    try:
-        from hub.federation.client import BlockedAddress, fetch
+    if limit <= 0 and not explicit:
+        return []
+    open_hosts = select(RemoteHost.host).where(RemoteHost.circuit_open_until > now)
+    full = [host for host, n in per_host.items() if n >= HOST_CONCURRENCY]
+    due = ((Delivery.next_attempt_at <= now) if not explicit
+           else or_(Delivery.next_attempt_at <= now, Delivery.id.in_(explicit)))
+    if full:
+        due = due & or_(Delivery.host.not_in(full), Delivery.id.in_(explicit))
+    query = (select(Delivery.id, Delivery.host)
+             .where(Delivery.status == "pending", due,
+                    or_(Delivery.locked_until.is_(None), Delivery.locked_until < now),
+                    Delivery.host.not_in(open_hosts))
+             .order_by(*([Delivery.id.in_(explicit).desc()] if explicit else []),
+                       Delivery.next_attempt_at)
+             .limit(max(limit, 0) + len(explicit)))
+    room = dict(per_host)
+    picked, deferred = [], []
+    wanted = set(explicit)
+    for delivery_id, host in db.session.execute(query):
+        if room.get(host, 0) < HOST_CONCURRENCY:
+            room[host] = room.get(host, 0) + 1
+            picked.append(delivery_id)
+        elif delivery_id in wanted:
+            deferred.append(delivery_id)  # its host is busy: next pass
+    if deferred:
+        with _state_lock:
+            _wanted.update(deferred)
+    if not picked:
+        db.session.commit()
+        return []
+    lease = now + _lease()
+    rows = db.session.execute(
+        update(Delivery)
+        .where(Delivery.id.in_(picked), Delivery.status == "pending",
+               or_(Delivery.locked_until.is_(None), Delivery.locked_until < now))
+        .values(locked_until=lease, attempts=Delivery.attempts + 1, next_attempt_at=lease)
+        .returning(Delivery.id, Delivery.inbox, Delivery.host, Delivery.activity_id,
+                   Delivery.created_at, Delivery.attempts)
+        .execution_options(synchronize_session=False)).all()
+    db.session.commit()  # the claim is visible to other workers before any request
+    order = {delivery_id: n for n, delivery_id in enumerate(picked)}
+    rows.sort(key=lambda r: order[r.id])
+    sends = []
+    hosts = {row.host for row in rows}
+    refused = {host for host in hosts if refuses_domain(host)}
+    probes = _probes(hosts - refused, now)
+    for row in rows:
+        if row.host in refused:  # blocked after the row was written
+            _finish(row.id, "cancelled", "domain blocked")
+            continue
+        probe = probes.get(row.host)
+        if probe is not None:
+            if probe is True:
+                probes[row.host] = row.id  # this one probes; the others wait
+            else:
+                until = probe if isinstance(probe, datetime) else _open_until(row.host, now)
+                _put_back(row.id, until)
+                continue
+        signer = _signer(row.activity_id, signers)
+        if signer is None:  # pragma: no cover - the cascade removes deliveries with it
+            _finish(row.id, "failed", "activity missing")
+            continue
+        payload, key_id, private_key = signer
+        sends.append(_Send(row.id, row.inbox, row.host, row.created_at, row.attempts,
+                           payload, key_id, private_key))
+    db.session.commit()
+    return sends
 
-        response = fetch(_session(), "POST", inbox, timeout=timeout,
-                         max_bytes=MAX_RESPONSE_BYTES, data=payload,
-                         headers={"Content-Type": CONTENT_TYPE, "Accept": CONTENT_TYPE},
-                         auth=SignedAuth(key_id, pair.private_key, "cavage"))
-    except BlockedAddress as exc:
-        _finish(delivery_id, "failed", str(exc))
-        return
-    except FetchError as exc:
-        _retry(delivery_id, host, created_at, attempts, str(exc) or "request failed",
-               utcnow())
-        return
-    _classify(delivery_id, inbox, host, created_at, attempts, response, utcnow())
+
+def _probes(hosts: set[str], now: datetime) -> dict[str, Any]:
+    """For each of ``hosts`` whose circuit tripped (failures past the threshold): True when
+    this pump took its probe, else when its deliveries may try again."""
+    threshold = current_app.config["HUB_DELIVERY_CIRCUIT_FAILURES"]
+    if not hosts:
+        return {}
+    tripped = db.session.scalars(select(RemoteHost.host).where(
+        RemoteHost.host.in_(hosts), RemoteHost.failures >= threshold)).all()
+    result: dict[str, Any] = {}
+    for host in tripped:
+        taken = db.session.execute(
+            update(RemoteHost)
+            .where(RemoteHost.host == host,
+                   or_(RemoteHost.circuit_open_until.is_(None),
+                       RemoteHost.circuit_open_until <= now))
+            .values(circuit_open_until=now + _probe_lease())
+            .execution_options(synchronize_session=False))
+        result[host] = True if taken.rowcount == 1 else _open_until(host, now)
+    return result
+
+
+def _open_until(host: str, now: datetime) -> datetime:
+    """When a host's deliveries may go again (with jitter, so they do not all go at once)."""
+    until = db.session.scalar(select(RemoteHost.circuit_open_until)
+                              .where(RemoteHost.host == host)) or now
+    return max(until, now) + timedelta(seconds=random.uniform(0, 5))  # noqa: S311
+
+
+def _signer(activity_id: int, signers: dict[int, tuple[bytes, str, Any]]
+            ) -> tuple[bytes, str, Any] | None:
+    """The payload of an activity, and the key id and (parsed) key that sign it."""
+    from hub.federation import keys
+
+    if activity_id not in signers:
+        activity = db.session.get(Activity, activity_id)
+        if activity is None:
+            return None
+        pair = keys.key_pair(activity.signer_type or "instance", activity.signer_id)
+        signers[activity_id] = (
+            activity.payload.encode("utf-8"),
+            _key_id(activity.signer_type, activity.signer_id, activity.actor_uri),
+            pair.private_key)
+    return signers[activity_id]
+
+
+def _record(finished: list[_Send], ready: list[_Send]) -> list[_Send]:
+    """Write the outcome of every finished send in one commit; rows still waiting here for
+    a host whose circuit just opened are put back. Returns the rows still to send."""
+    now = utcnow()
+    failed_hosts = set()
+    for send in finished:
+        if send.blocked:
+            _finish(send.id, "failed", send.error)
+        elif send.response is None:
+            _retry(send.id, send.host, send.created_at, send.attempts, send.error, now)
+            failed_hosts.add(send.host)
+        else:
+            _classify(send.id, send.inbox, send.host, send.created_at, send.attempts,
+                      send.response, now)
+    keep = ready
+    if failed_hosts and ready:
+        held = {}
+        for host in failed_hosts & {send.host for send in ready}:
+            until = db.session.scalar(select(RemoteHost.circuit_open_until)
+                                      .where(RemoteHost.host == host))
+            if until is not None and until > now:
+                held[host] = until
+        keep = []
+        for send in ready:
+            if send.host in held:
+                _put_back(send.id, held[send.host])
+            else:
+                keep.append(send)
+    db.session.commit()
+    return keep
 
 
 def _classify(delivery_id: int, inbox: str, host: str, created_at: datetime, attempts: int,
@@ -422,36 +668,6 @@ def _host_row(host: str) -> RemoteHost:
 
 def _probe_lease() -> timedelta:
     return timedelta(seconds=2 * current_app.config["HUB_DELIVERY_TIMEOUT"] + 5)
-
-
-def _may_send(delivery_id: int, host: str, now: datetime) -> bool:
-    """False (and the delivery put back, its attempt not counted) while the host's
-    circuit is open, or while another delivery probes it."""
-    state = db.session.execute(
-        select(RemoteHost.failures, RemoteHost.circuit_open_until)
-        .where(RemoteHost.host == host)).first()
-    threshold = current_app.config["HUB_DELIVERY_CIRCUIT_FAILURES"]
-    if state is None or state.failures < threshold:
-        return True
-    if state.circuit_open_until is None or state.circuit_open_until <= now:
-        # Half-open: one delivery takes the probe; the lease covers its request.
-        taken = db.session.execute(
-            update(RemoteHost)
-            .where(RemoteHost.host == host,
-                   or_(RemoteHost.circuit_open_until.is_(None),
-                       RemoteHost.circuit_open_until <= now))
-            .values(circuit_open_until=now + _probe_lease())
-            .execution_options(synchronize_session=False))
-        db.session.commit()
-        if taken.rowcount == 1:
-            return True
-    until = db.session.scalar(select(RemoteHost.circuit_open_until)
-                              .where(RemoteHost.host == host)) or now
-    until = max(until, now) + timedelta(seconds=random.uniform(0, 5))  # noqa: S311
-    _put_back(delivery_id, until)
-    _postpone(host, until, now)
-    db.session.commit()
-    return False
 
 
 def _postpone(host: str, until: datetime, now: datetime) -> None:
