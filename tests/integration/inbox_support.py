@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 import json
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -47,6 +48,8 @@ class Peer:
     documents: dict[str, tuple[int, dict]] = field(default_factory=dict)
     received: list[tuple[str, dict]] = field(default_factory=list)
     fetches: list[str] = field(default_factory=list)
+    #: Seconds each GET takes (a slow origin, so that concurrent requests overlap).
+    delay: float = 0.0
 
     @property
     def base(self) -> str:
@@ -74,6 +77,8 @@ def serve_peer() -> Iterator[Peer]:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self):  # noqa: N802
             server.fetches.append(self.path)
+            if server.delay:
+                time.sleep(server.delay)
             status, doc = server.documents.get(self.path, (404, {"error": "not found"}))
             raw = isinstance(doc, bytes)  # a file (an avatar), served as it is
             body = doc if raw else json.dumps(doc).encode()
