@@ -78,10 +78,13 @@ def content_version() -> int | None:
     """The version read with the request's instance settings (one query serves both)."""
     from sqlalchemy import inspect
 
+    from hub.admin.models import InstanceSettings
     from hub.admin.queries import instance_settings
 
     settings = instance_settings()
-    return settings.content_version if inspect(settings).persistent else None
+    if isinstance(settings, InstanceSettings) and not inspect(settings).persistent:
+        return None  # defaults before ``maillage init``
+    return settings.content_version
 
 
 def _max_age() -> int:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import current_app, g
-from sqlalchemy import func, or_, select
+from sqlalchemy import Row, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from hub.accounts.models import Account
@@ -12,12 +14,19 @@ from hub.extensions import db
 from hub.models_base import utcnow
 from hub.orgs.models import Invitation
 
+_READ_SETTINGS = select(InstanceSettings.__table__).where(InstanceSettings.__table__.c.id == 1)
 
-def instance_settings() -> InstanceSettings:
-    """The settings row, read once per request or job; defaults before ``maillage init``."""
+
+def instance_settings() -> InstanceSettings | Row[Any]:
+    """The settings, read once per request or job; defaults before ``maillage init``.
+
+    Read-only: a plain row with the same attributes (every page reads it, and loading it
+    as an entity cost a third of a small page). Changes go through
+    ``services.ensure_settings``, which puts the entity here for the rest of the request.
+    """
     cached = g.get("_hub_instance_settings")
     if cached is None:
-        cached = db.session.get(InstanceSettings, 1)
+        cached = db.session.connection().execute(_READ_SETTINGS).first()
         if cached is None:
             cached = InstanceSettings(id=1, name="Maillage", description="", contact_email="",
                                       default_locale=current_app.config["HUB_DEFAULT_LOCALE"],
