@@ -69,7 +69,8 @@ def local_host() -> str:
 
 
 def receive(method: str, url: str, headers: Any, body: bytes, now: datetime) -> Received:
-    """Verify and store one inbound activity (flushed; the caller commits and queues).
+    """Verify and store one inbound activity. The row is committed at once when it is the
+    only write; with a newly fetched signer it is flushed with it and the caller commits.
 
     Raises ParseError (400) for what is not an activity or comes from our own host, and
     SignatureError (401) for every signature failure, a key that cannot be fetched
@@ -120,8 +121,12 @@ def receive(method: str, url: str, headers: Any, body: bytes, now: datetime) -> 
     signer: remote_actors.SigningKey = state["key"]
     if signer is None or signer.actor_uri != activity.actor:
         raise SignatureError("the signing key does not belong to the activity's actor")
-    remote_actors.store_signer(signer)  # a key just fetched: its actor is kept now
-    activity_id = _store(activity, body, now)
+    if signer.parsed is not None:  # a key just fetched: its actor is kept with the activity
+        remote_actors.store_signer(signer)
+        activity_id = _store(activity, body, now, db.session.connection())
+    else:  # the usual case: one INSERT committed on a connection of its own, no ORM
+        with db.engine.begin() as connection:
+            activity_id = _store(activity, body, now, connection)
     if activity_id is None:
         return Received(None, False, duplicate=True)
     log.info("inbound %s %s from %s", activity.type, activity.id, activity.actor)
@@ -149,7 +154,8 @@ def _insert_statement(dialect: str) -> Any:
             .returning(Activity.__table__.c.id))
 
 
-def _store(activity: ParsedActivity, body: bytes, now: datetime) -> int | None:
+def _store(activity: ParsedActivity, body: bytes, now: datetime, connection: Any
+           ) -> int | None:
     """Insert the activity unless its id is already here: one statement, no read first
     (on SQLite a read before the write could not be upgraded once another process wrote).
     Returns the new row's id, or None for a duplicate."""
@@ -158,7 +164,6 @@ def _store(activity: ParsedActivity, body: bytes, now: datetime) -> int | None:
               "payload": body.decode("utf-8"), "status": "pending", "error": "",
               "attempts": 0, "next_attempt_at": now, "locked_until": None,
               "signer_type": "", "signer_id": 0, "created_at": now, "processed_at": None}
-    connection = db.session.connection()
     return connection.execute(_insert_statement(connection.dialect.name), values).scalar()
 
 

@@ -331,6 +331,9 @@ def _wait_for_other_processes(key_id: str) -> None:
     Waits at most FETCH_WAIT (then fetches anyway); nothing to do on SQLite."""
     if db.session.get_bind().dialect.name != "postgresql":
         return
+    # The fetch is signed by the instance key, whose first use commits it: made now, so
+    # that commit cannot release the lock before this fetch is stored.
+    keys.instance_key_pair()
     lock_id = int.from_bytes(hashlib.sha256(key_id.encode()).digest()[:8], "big", signed=True)
     deadline = time.monotonic() + FETCH_WAIT
     while not db.session.scalar(text("SELECT pg_try_advisory_xact_lock(:id)"), {"id": lock_id}):
