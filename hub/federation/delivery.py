@@ -36,9 +36,11 @@ import http.cookiejar
 import json
 import logging
 import random
+import statistics
 import threading
 import time
 import uuid
+from collections import deque
 from collections.abc import Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
@@ -261,9 +263,9 @@ HOST_CONCURRENCY = 2
 #: Sends parked (waiting past the stall time) per process, at most.
 MAX_PARKED = 256
 #: A send is parked once it waited this many times the usual answer time …
-STALL_FACTOR = 4.0
+STALL_FACTOR = 3.0
 #: … bounded by these (seconds).
-STALL_MIN, STALL_MAX = 0.02, 2.0
+STALL_MIN, STALL_MAX = 0.01, 2.0
 #: Connect time-out (seconds), at most: a host that does not even accept fails fast.
 CONNECT_TIMEOUT = 3.0
 #: Rows claimed per pass, per active slot.
@@ -274,6 +276,9 @@ _state_lock = threading.Lock()
 _wanted: set[int] = set()
 _kicked = False
 _pool: ThreadPoolExecutor | None = None
+#: Answer times of this process' last sends (seconds), kept across pumps; their median
+#: is the usual answer time (a few slow hosts do not move it).
+_answer_times: deque[float] = deque([0.02], maxlen=16)
 
 
 @dataclass
@@ -333,7 +338,6 @@ def _pump() -> None:
     in_flight: dict[Future, _Send] = {}
     ready: list[_Send] = []
     per_host: dict[str, int] = {}
-    usual = 0.05  # moving average of answer times, seconds
     signers: dict[int, tuple[bytes, str, Any]] = {}
     while True:
         active = sum(1 for s in in_flight.values() if s.active)
@@ -361,7 +365,8 @@ def _pump() -> None:
             if ready:
                 continue  # pragma: no cover - a slot is free whenever nothing is in flight
             return
-        stall = min(max(STALL_FACTOR * usual, STALL_MIN), STALL_MAX)
+        stall = min(max(STALL_FACTOR * statistics.median(_answer_times), STALL_MIN),
+                    STALL_MAX)
         now_m = time.monotonic()
         next_stall = min((s.started + stall - now_m for s in in_flight.values() if s.active),
                          default=stall)
@@ -372,8 +377,8 @@ def _pump() -> None:
         for future in done:
             send = in_flight.pop(future)
             per_host[send.host] -= 1
-            if send.response is not None and send.active:
-                usual = 0.8 * usual + 0.2 * (now_m - send.started)
+            if send.response is not None:
+                _answer_times.append(now_m - send.started)
             finished.append(send)
         for send in in_flight.values():
             if send.active and now_m - send.started > stall:
@@ -527,7 +532,19 @@ def _record(finished: list[_Send], ready: list[_Send]) -> list[_Send]:
     a host whose circuit just opened are put back. Returns the rows still to send."""
     now = utcnow()
     failed_hosts = set()
+    answered = [send for send in finished if send.response is not None
+                and 200 <= send.response.status_code < 300]
+    if answered:  # the common case, in two statements for the whole pass
+        db.session.execute(
+            update(Delivery)
+            .where(Delivery.id.in_([send.id for send in answered]),
+                   Delivery.status == "pending")
+            .values(status="done", last_error="", locked_until=None, done_at=now)
+            .execution_options(synchronize_session=False))
+        _hosts_answered({send.host for send in answered}, now)
     for send in finished:
+        if send.response is not None and 200 <= send.response.status_code < 300:
+            continue
         if send.blocked:
             _finish(send.id, "failed", send.error)
         elif send.response is None:
@@ -708,6 +725,19 @@ def _host_answered(host: str, now: datetime) -> None:
             update(Delivery).where(Delivery.host == host, Delivery.status == "pending",
                                    Delivery.next_attempt_at > now)
             .values(next_attempt_at=now).execution_options(synchronize_session=False))
+
+
+def _hosts_answered(hosts: set[str], now: datetime) -> None:
+    """``_host_answered`` for each of ``hosts``, reading them in one query first: a host
+    that is healthy and answered in the last minute needs no write."""
+    recent = now - timedelta(minutes=1)
+    healthy = set(db.session.scalars(
+        select(RemoteHost.host).where(
+            RemoteHost.host.in_(hosts), RemoteHost.failures == 0,
+            RemoteHost.circuit_open_until.is_(None), RemoteHost.unavailable_since.is_(None),
+            RemoteHost.last_success_at > recent)))
+    for host in sorted(hosts - healthy):
+        _host_answered(host, now)
 
 
 def circuit_duration(failures: int, threshold: int) -> timedelta:
