@@ -1,12 +1,14 @@
 """Inbound activities: accepted once (``receive``), then processed by a job.
 
 ``receive`` is what ``POST /inbox`` does after the HTTP checks (size, content type): parse,
-refuse our own host, verify the signature (the cached key first; on a bad signature the
-key is fetched again once, for key rotation), check that the key's owner is the actor,
-and store the raw activity once, idempotent by id. Nothing is stored on any refusal.
+refuse our own host, verify the signature (the key cached by this process or stored, else
+fetched once however many requests wait for it; on a bad signature the key is fetched
+again once, for key rotation), check that the key's owner is the actor, and store the raw
+activity once, idempotent by id. Nothing is stored on any refusal.
 
-``process_activity`` claims the row (one worker wins), parses it again and calls the
-handler from ``HANDLERS``, an explicit table by type. Handlers call domain services
+``process_inbox`` is the job: it claims due activities fifty at a time (one worker wins
+each row) and processes each in a short transaction of its own: parse it again and call
+the handler from ``HANDLERS``, an explicit table by type. Handlers call domain services
 (``follows``); a failed fetch is retried with back-off, a malformed activity fails for
 good. Create, Update and Delete of content go to ``remote_content`` (replies become
 comments, followed actors' content is kept); what is not kept is marked "ignored" with the
