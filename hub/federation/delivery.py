@@ -263,9 +263,9 @@ HOST_CONCURRENCY = 2
 #: Sends parked (waiting past the stall time) per process, at most.
 MAX_PARKED = 256
 #: A send is parked once it waited this many times the usual answer time …
-STALL_FACTOR = 3.0
+STALL_FACTOR = 2.0
 #: … bounded by these (seconds).
-STALL_MIN, STALL_MAX = 0.01, 2.0
+STALL_MIN, STALL_MAX = 0.005, 2.0
 #: Connect time-out (seconds), at most: a host that does not even accept fails fast.
 CONNECT_TIMEOUT = 3.0
 #: Rows claimed per pass, per active slot.
