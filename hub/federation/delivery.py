@@ -339,6 +339,7 @@ def _pump() -> None:
     ready: list[_Send] = []
     per_host: dict[str, int] = {}
     signers: dict[int, tuple[bytes, str, Any]] = {}
+    _healthy_seen.clear()
     while True:
         active = sum(1 for s in in_flight.values() if s.active)
         parked = len(in_flight) - active
@@ -645,6 +646,7 @@ def _wait(delivery_id: int, created_at: datetime, when: datetime, error: str,
 
 def _retry(delivery_id: int, host: str, created_at: datetime, attempts: int, error: str,
            now: datetime) -> None:
+    _healthy_seen.pop(host, None)
     _wait(delivery_id, created_at, now + backoff(attempts), error, now)
     _host_failed(host, error, created_at, now)
 
@@ -727,9 +729,21 @@ def _host_answered(host: str, now: datetime) -> None:
             .values(next_attempt_at=now).execution_options(synchronize_session=False))
 
 
+#: Hosts found healthy lately by the running pump (monotonic time): not read again at each
+#: pass of a fan-out. Emptied when a pump starts.
+_healthy_seen: dict[str, float] = {}
+HEALTHY_SEEN_SECONDS = 5.0
+
+
 def _hosts_answered(hosts: set[str], now: datetime) -> None:
     """``_host_answered`` for each of ``hosts``, reading them in one query first: a host
-    that is healthy and answered in the last minute needs no write."""
+    that is healthy and answered in the last minute needs no write (and one found so in the
+    last few seconds is not read again)."""
+    moment = time.monotonic()
+    hosts = {host for host in hosts
+             if moment - _healthy_seen.get(host, -HEALTHY_SEEN_SECONDS) >= HEALTHY_SEEN_SECONDS}
+    if not hosts:
+        return
     recent = now - timedelta(minutes=1)
     healthy = set(db.session.scalars(
         select(RemoteHost.host).where(
@@ -738,6 +752,9 @@ def _hosts_answered(hosts: set[str], now: datetime) -> None:
             RemoteHost.last_success_at > recent)))
     for host in sorted(hosts - healthy):
         _host_answered(host, now)
+    if len(_healthy_seen) > 10_000:
+        _healthy_seen.clear()
+    _healthy_seen.update(dict.fromkeys(hosts, moment))
 
 
 def circuit_duration(failures: int, threshold: int) -> timedelta:

@@ -189,7 +189,7 @@ def test_a_published_post_reaches_each_inbox_once_signed_by_the_organisation(
     assert [d.status for d in deliveries()] == ["done", "done"]
 
 
-def test_a_large_fan_out_is_carried_by_a_chain_of_jobs_each_inbox_once(
+def test_a_large_fan_out_queues_two_jobs_and_reaches_each_inbox_once(
         app, cast, make_post, make_peer, run_jobs):
     peer = make_peer()
     for n in range(15):
