@@ -63,6 +63,9 @@ def _bind_extensions(app: Flask) -> None:
     from hub.feeds import links as feed_links
 
     feed_links.init_app(app)
+    from hub import fragments
+
+    fragments.init_app(app)
     from hub.federation import negotiation
 
     negotiation.init_app(app)
@@ -294,3 +297,4 @@ def role_label(role: str) -> str:
         "owner": _("owner"), "admin": _("admin"), "editor": _("editor"), "member": _("member"),
         "moderator": _("moderator"), "user": _("user"),
     }.get(role, role)
+
