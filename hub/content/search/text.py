@@ -284,9 +284,14 @@ def count_matches(text: str, words: tuple[str, ...]) -> int:
     return len(_spans(text, words))
 
 
+_SPECIAL = re.compile(r"[&<>\"']")
+
+
 def _escape(text: str) -> str:
     """HTML-escaped as ``markupsafe.escape`` does, as a plain string (no Markup object per
-    piece: a results page marks hundreds of pieces)."""
+    piece: a results page marks hundreds of pieces, most with nothing to escape)."""
+    if _SPECIAL.search(text) is None:
+        return text
     return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
             .replace('"', "&#34;").replace("'", "&#39;"))
 
