@@ -279,6 +279,14 @@ _pool: ThreadPoolExecutor | None = None
 #: Answer times of this process' last sends (seconds), kept across pumps; their median
 #: is the usual answer time (a few slow hosts do not move it).
 _answer_times: deque[float] = deque([0.02], maxlen=16)
+#: Whether this process' pump has sends waiting or under way (parked ones aside).
+_busy = False
+
+
+def busy() -> bool:
+    """Whether deliveries are being sent by this process right now: work of lower
+    priority (the inbox's backlog) steps aside meanwhile, see ``inbox._process_batch``."""
+    return _busy
 
 
 @dataclass
@@ -329,7 +337,15 @@ def _sender_pool(active: int) -> ThreadPoolExecutor:
 
 
 def _pump() -> None:
-    global _kicked
+    global _busy
+    try:
+        _pump_sends()
+    finally:
+        _busy = False
+
+
+def _pump_sends() -> None:
+    global _kicked, _busy
     active_max = max(1, int(current_app.config["HUB_WORKER_THREADS"]))
     pool = _sender_pool(active_max)
     session = _session()
@@ -362,6 +378,7 @@ def _pump() -> None:
             else:
                 waiting.append(send)
         ready = waiting
+        _busy = bool(ready) or active > 0
         if not in_flight:
             if ready:
                 continue  # pragma: no cover - a slot is free whenever nothing is in flight

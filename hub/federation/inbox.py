@@ -34,6 +34,7 @@ from sqlalchemy import delete, or_, select, update
 
 from hub.errors import FederationError, FetchError, HubError, ParseError, SignatureError
 from hub.extensions import db
+from hub.federation.delivery import busy as delivery_busy
 from hub.federation.models import Activity, Follow, RemoteActor
 from hub.federation.parsers import ParsedActivity, host_of, parse_activity, type_of
 from hub.models_base import utcnow
@@ -517,6 +518,8 @@ def _process_claimed(activity_id: int) -> None:
 BATCH_SIZE = 50
 #: A batch job hands over to a new job after this long, so a stopping worker loses little.
 BATCH_JOB_SECONDS = 60.0
+#: A batch waits at most this long in all for this process' deliveries to be sent.
+YIELD_SECONDS = 1.0
 #: The queue's "a batch job is coming" mark (``wake_processing``); a mark older than this
 #: is not believed (its job may have been lost with the queue).
 _WAKE_MARK = "hub-inbox-batch-queued"
@@ -595,7 +598,12 @@ def _process_batch(due_at: str = "") -> int:
         .execution_options(synchronize_session=False)).all())
     db.session.commit()
     deadline = time.monotonic() + lease.total_seconds() / 2
+    yield_until = time.monotonic() + YIELD_SECONDS
     for n, activity_id in enumerate(ids):
+        # A local post's fan-out goes first: while this process sends deliveries, the
+        # backlog waits (a bounded time per batch, so it is never starved).
+        while delivery_busy() and time.monotonic() < yield_until:
+            time.sleep(0.005)
         if time.monotonic() > deadline:  # slow fetches: give the rest back before the lease ends
             db.session.execute(update(Activity).where(
                 Activity.id.in_(ids[n:]), Activity.status == "pending",

@@ -152,3 +152,32 @@ def test_the_signer_of_a_fetched_key_is_kept_only_when_the_signature_holds(clien
 
     assert response.status_code == 401
     assert db.session.scalar(select(RemoteActor.id).where(RemoteActor.uri == stranger)) is None
+
+
+def test_the_backlog_waits_while_deliveries_are_sent_but_is_never_starved(
+        client, org, peer, run_jobs, monkeypatch):
+    """While this process sends deliveries (a local post's fan-out), the inbox batch steps
+    aside; a pump that never stops does not hold the backlog longer than the bound."""
+    alice = peer.actor("alice")
+    for n in range(3):
+        doc = activity(alice, "Like", obj=f"{ORG}/news/{n}")
+        assert post(client, "/inbox", doc).status_code == 202
+    checks = {"busy": 0}
+
+    def busy_for_a_while() -> bool:
+        checks["busy"] += 1
+        return checks["busy"] <= 4  # the fan-out is under way for the first four looks
+
+    monkeypatch.setattr(inbox, "delivery_busy", busy_for_a_while)
+    run_jobs()
+    statuses = db.session.scalars(select(Activity.status).where(Activity.direction == "in"))
+    assert set(statuses) == {"ignored"}
+    assert checks["busy"] > 4  # it looked, waited while busy, then went on
+
+    # Busy for ever: the batch still goes through once its bound is spent.
+    monkeypatch.setattr(inbox, "delivery_busy", lambda: True)
+    monkeypatch.setattr(inbox, "YIELD_SECONDS", 0.05)
+    post(client, "/inbox", activity(alice, "Like", obj=f"{ORG}/news/late"))
+    run_jobs()
+    assert db.session.scalar(select(func.count()).select_from(Activity).where(
+        Activity.direction == "in", Activity.status == "pending")) == 0
