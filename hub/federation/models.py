@@ -53,8 +53,9 @@ class RemoteActor(db.Model):
     summary_html: Mapped[str] = mapped_column(Text, default="")
     url: Mapped[str] = mapped_column(String(2000), default="")
     icon_url: Mapped[str] = mapped_column(String(2000), default="")
-    inbox: Mapped[str] = mapped_column(String(2000), default="")
-    shared_inbox: Mapped[str] = mapped_column(String(2000), default="")
+    #: Indexed, as the shared inbox: a 410 from an inbox marks the actors behind it gone.
+    inbox: Mapped[str] = mapped_column(String(2000), default="", index=True)
+    shared_inbox: Mapped[str] = mapped_column(String(2000), default="", index=True)
     outbox: Mapped[str] = mapped_column(String(2000), default="")
     followers_url: Mapped[str] = mapped_column(String(2000), default="")
     key_id: Mapped[str] = mapped_column(String(2000), default="", index=True)
@@ -156,6 +157,8 @@ class Delivery(db.Model):
         UniqueConstraint("activity_id", "inbox"),
         Index("ix_delivery_due", "status", "next_attempt_at"),
         Index("ix_delivery_host", "host", "status"),
+        # A 410 cancels what is pending for its inbox.
+        Index("ix_delivery_inbox", "inbox", "status"),
     )
 
 
