@@ -6,12 +6,13 @@ Kept apart from ``create_app`` so the factory reads as one screen.
 from __future__ import annotations
 
 import logging
-from datetime import date
+from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import Flask, has_request_context, request, session
-from flask_babel import get_locale
+from flask_babel import get_locale, get_timezone
 from jinja2.nodes import EvalContext
 from jinja2.utils import pass_eval_context
 from markupsafe import Markup
@@ -135,26 +136,33 @@ def _fast_date_filter(app: Flask) -> None:
     and moved to the reader's zone by ``zoneinfo`` (pytz, which Flask-Babel uses, costs
     more than the formatting): a results page of twenty dates spent more on them than on
     its search query."""
-    from datetime import UTC, datetime
-    from zoneinfo import ZoneInfo
-
-    from flask_babel import get_timezone
-
-    zones: dict[str, Any] = {"UTC": UTC}
 
     def dateformat(value: date | datetime | None, format: str = "medium") -> str:
         if value is None:
             return ""
-        if isinstance(value, datetime):
-            name = get_timezone().zone
-            zone = zones.get(name)
-            if zone is None:
-                zone = zones[name] = ZoneInfo(name)
-            value = (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(zone)
-            value = value.date()
-        return format_day(value, format, get_locale())
+        return reader_days([value], format)[0]
 
     app.jinja_env.filters["dateformat"] = dateformat
+
+
+_ZONES: dict[str, Any] = {"UTC": UTC}
+
+
+def reader_days(values: list[date | datetime], format: str = "medium") -> list[str]:
+    """Days in the reader's language and time zone (``dateformat`` for a whole list: the
+    zone and locale are looked up once)."""
+    name = get_timezone().zone
+    zone = _ZONES.get(name)
+    if zone is None:
+        zone = _ZONES[name] = ZoneInfo(name)
+    locale = get_locale()
+    days = []
+    for value in values:
+        if isinstance(value, datetime):
+            value = (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(zone)
+            value = value.date()
+        days.append(format_day(value, format, locale))
+    return days
 
 
 @lru_cache(maxsize=4096)
