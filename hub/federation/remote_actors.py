@@ -253,6 +253,9 @@ class _KeyCache:
 
     def flight(self, key_id: str) -> threading.Lock:
         with self.lock:
+            if len(self.flights) > 10_000:  # bounded too: locks nobody holds go
+                for idle in [k for k, lock in self.flights.items() if not lock.locked()]:
+                    del self.flights[idle]
             return self.flights.setdefault(key_id, threading.Lock())
 
 

@@ -31,11 +31,6 @@ def admin(make_account):
     return make_account("chief", role="admin")
 
 
-@pytest.fixture
-def org(make_org, make_account):
-    return make_org(owner=make_account("fondatrice"), handle="collectif", name="Collectif")
-
-
 def publish(admin, *articles: tuple[str, str], note: str = "") -> CharterVersion:
     version = charter.publish_version(admin, [charter.ArticleDraft(t, b) for t, b in articles],
                                       note)

@@ -14,19 +14,8 @@ from hub.federation.models import Delivery, Follow, RemoteActor, RemoteObject
 from hub.federation.policies import forget_cache, refuses_domain, rule_for, set_policy
 from hub.moderation.models import DomainPolicy
 from tests.integration.content_rows import make_post
-from tests.integration.inbox_support import activity, post, serve_peer, stored
+from tests.integration.inbox_support import activity, post, stored
 from tests.integration.test_remote_content import article, follow, note, post_url, send
-
-
-@pytest.fixture
-def peer():
-    with serve_peer() as server:
-        yield server
-
-
-@pytest.fixture
-def org(make_org, make_account):
-    return make_org(owner=make_account("fondatrice"), handle="collectif", name="Collectif")
 
 
 @pytest.fixture

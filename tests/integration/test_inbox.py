@@ -24,20 +24,8 @@ from tests.integration.inbox_support import (
     post,
     public_pem,
     row,
-    serve_peer,
     stored,
 )
-
-
-@pytest.fixture
-def peer():
-    with serve_peer() as server:
-        yield server
-
-
-@pytest.fixture
-def org(make_org, make_account):
-    return make_org(owner=make_account("fondatrice"), handle="collectif", name="Collectif")
 
 
 @pytest.fixture

@@ -12,7 +12,6 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from sqlalchemy import func, select, update
 
 from hub.extensions import db
@@ -25,20 +24,8 @@ from tests.integration.inbox_support import (
     activity,
     post,
     row,
-    serve_peer,
     stored,
 )
-
-
-@pytest.fixture
-def peer():
-    with serve_peer() as server:
-        yield server
-
-
-@pytest.fixture
-def org(make_org, make_account):
-    return make_org(owner=make_account("fondatrice"), handle="collectif", name="Collectif")
 
 
 def _post_at_once(app, docs: list[dict], **kwargs) -> list[int]:

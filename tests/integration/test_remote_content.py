@@ -32,17 +32,6 @@ HOSTILE = ('<p>Bonjour <script>alert(1)</script><img src="http://tracker.example
 
 
 @pytest.fixture
-def peer():
-    with serve_peer() as server:
-        yield server
-
-
-@pytest.fixture
-def org(make_org, make_account):
-    return make_org(owner=make_account("fondatrice"), handle="collectif", name="Collectif")
-
-
-@pytest.fixture
 def alice(peer) -> str:
     return peer.actor("alice")
 

@@ -295,7 +295,7 @@ def _plain_sql(statement: Any, dialect: Any) -> tuple[str, tuple[tuple[str, Any]
     (the literals it was built with)."""
     compiled = statement.compile(dialect=dialect)
     for bind in compiled.binds.values():
-        if bind.expanding or bind.type._cached_bind_processor(dialect) is not None:
+        if bind.expanding or bind.type.bind_processor(dialect) is not None:
             return None
     return compiled.string, tuple((name, compiled.binds[name].effective_value)
                                   for name in compiled.positiontup or ())

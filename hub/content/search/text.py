@@ -152,13 +152,16 @@ def relevance(title_hits: int, body_hits: int, length: int) -> float:
     return hits * (_K1 + 1) / (hits + norm) if hits > 0 else 0.0
 
 
+def _stems(words: tuple[str, ...]) -> set[str]:
+    """What a highlighted word must start with: the query word less a possible ending."""
+    return {word if len(word) <= 4 else word[:max(4, len(word) - 3)] for word in words}
+
+
 @lru_cache(maxsize=256)
 def _highlight_re(words: tuple[str, ...]) -> re.Pattern[str] | None:
     """Words of the folded text that match a query word: same start, as the engine's
     prefix and stem matching do ("ecologie" marks "écologiques")."""
-    stems = set()
-    for word in words:
-        stems.add(word if len(word) <= 4 else word[:max(4, len(word) - 3)])
+    stems = _stems(words)
     if not stems:
         return None
     alternatives = "|".join(re.escape(s) for s in sorted(stems, key=len, reverse=True))
@@ -225,7 +228,7 @@ def _direct_re(words: tuple[str, ...]) -> re.Pattern[str] | None:
     """``_highlight_re`` for unfolded Latin text: each letter matches every character that
     folds to it, so the text is searched as it is (folding it costs more than the search)."""
     classes, _uneven = _latin_tables()
-    stems = {word if len(word) <= 4 else word[:max(4, len(word) - 3)] for word in words}
+    stems = _stems(words)
     if not stems:
         return None
     alternatives = "|".join("".join(classes.get(c, re.escape(c)) for c in stem)
